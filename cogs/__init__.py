@@ -1,0 +1,1 @@
+"""The bot's extensions: Discord-facing plumbing only; the work happens in `bot/`."""

@@ -1,0 +1,1 @@
+"""Test fakes (loopback servers standing in for external services)."""
