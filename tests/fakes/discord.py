@@ -1,5 +1,4 @@
 # The waiting helpers take `timeout=` by design (the tests' interface), hence ASYNC109.
-# ruff: noqa: ASYNC109
 """A loopback Discord: REST routes and the gateway websocket on 127.0.0.1 for the real discord.py client.
 
 It models what a user would see (messages, ephemeral visibility, the deferred "thinking…" placeholder)
@@ -35,6 +34,7 @@ __all__ = [
     "FakeDiscord",
     "FakeUser",
     "GatewaySession",
+    "HttpError",
     "InteractionRecord",
     "StoredMessage",
     "bot_token_for",
@@ -42,6 +42,7 @@ __all__ = [
     "make_user",
     "snowflake",
     "snowflake_time",
+    "validate_message",
 ]
 
 DISCORD_EPOCH_MS: Final = 1_420_070_400_000
@@ -523,21 +524,23 @@ class _Rule429:
     method: str | None
 
 
-class _HttpError(Exception):
+class HttpError(Exception):
+    """A Discord error answer (status + JSON body); raised by `validate_message`."""
+
     def __init__(self, status: int, body: dict[str, Any]) -> None:
         super().__init__(status, body)
         self.status = status
         self.body = body
 
 
-def _error(status: int, code: int, message: str, errors: dict[str, Any] | None = None) -> _HttpError:
+def _error(status: int, code: int, message: str, errors: dict[str, Any] | None = None) -> HttpError:
     body: dict[str, Any] = {"message": message, "code": code}
     if errors:
         body["errors"] = errors
-    return _HttpError(status, body)
+    return HttpError(status, body)
 
 
-def _form_error(path: str, code: str, message: str) -> _HttpError:
+def _form_error(path: str, code: str, message: str) -> HttpError:
     return _error(400, 50035, "Invalid Form Body", {path: {"_errors": [{"code": code, "message": message}]}})
 
 
@@ -551,7 +554,7 @@ def _too_long(value: Any, limit: int) -> bool:
 
 
 def validate_message(data: dict[str, Any], *, creating: bool = True) -> None:
-    """Raise _HttpError (400) where Discord would reject this message body."""
+    """Raise HttpError (400) where Discord would reject this message body."""
     flags = int(data.get("flags") or 0)
     if flags & ~(_SENDABLE_FLAGS | LOADING):
         raise _form_error("flags", "MESSAGE_FLAGS_INVALID", f"flags {flags} contain bits a bot cannot set")
@@ -768,14 +771,11 @@ class FakeDiscord:
         app.router.add_route("GET", "/gateway/", self._gateway)
         app.router.add_route("*", API_PREFIX + "/{tail:.*}", self._rest)
         app.router.add_route("*", "/{tail:.*}", self._rest)
-        self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        self._runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=0.5)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0, shutdown_timeout=0.5)
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
         await site.start()
-        server = site._server
-        assert server is not None
-        sockets = getattr(server, "sockets", None) or []
-        self.port = sockets[0].getsockname()[1]
+        self.port = int(self._runner.addresses[0][1])
 
     async def stop(self) -> None:
         """Close every websocket (1001) and the server."""
@@ -909,6 +909,10 @@ class FakeDiscord:
             for c in self.calls
         )
 
+    def register_commands(self, commands: list[dict[str, Any]], *, guild_id: int | None = None) -> list[dict[str, Any]]:
+        """Store commands as if the bot had PUT them (for bots that do not sync at start-up)."""
+        return self._put_commands(guild_id, commands)
+
     # ---- faults -------------------------------------------------------------------------------
     def rest_429_next(
         self,
@@ -1033,7 +1037,9 @@ class FakeDiscord:
         return ws
 
     async def _gateway_op(self, conn: _Conn, payload: dict[str, Any]) -> None:
-        op, d = payload.get("op"), payload.get("d")
+        op = payload.get("op")
+        raw_d = payload.get("d")
+        d: dict[str, Any] = raw_d if isinstance(raw_d, dict) else {}
         ws = conn.ws
         if op == 1:
             self.heartbeats += 1
@@ -1041,13 +1047,13 @@ class FakeDiscord:
             async with lock:
                 await ws.send_str(json.dumps({"op": 11}))
         elif op == 2:
-            await self._identify(conn, d or {})
+            await self._identify(conn, d)
         elif op == 6:
-            await self._resume(conn, d or {})
+            await self._resume(conn, d)
         elif conn.session is None:
             await self._close_ws(conn, 4003, "Not authenticated.")
         elif op == 8:
-            chunk = {
+            chunk: dict[str, Any] = {
                 "guild_id": d.get("guild_id"),
                 "nonce": d.get("nonce"),
                 "chunk_index": 0,
@@ -1222,7 +1228,8 @@ class FakeDiscord:
         message: dict[str, Any] | None = None,
     ) -> tuple[int, str, dict[str, Any], int]:
         iid = snowflake(at)
-        token = f"aW50ZXJhY3Rpb246{iid}:" + secrets.token_urlsafe(48)
+        raw_token = f"interaction:{iid}:{secrets.token_urlsafe(48)}".encode()
+        token = base64.urlsafe_b64encode(raw_token).decode().rstrip("=")
         if guild_id is None:
             channel_id = self.dm_channel_for(user) if channel_id in (None, DEFAULT_CHANNEL) else channel_id
         elif channel_id is None:
@@ -1593,8 +1600,10 @@ class FakeDiscord:
             elif ctype == 21:
                 out["value"] = given
             else:
-                vals = [] if given is None else ([given] if isinstance(given, str) else list(given))  # type: ignore[list-item]
-                out["values"] = vals
+                if given is None or isinstance(given, bool):
+                    out["values"] = []
+                else:
+                    out["values"] = [given] if isinstance(given, str) else list(given)
             return out
 
         components: list[dict[str, Any]] = []
@@ -1689,7 +1698,7 @@ class FakeDiscord:
         self.calls.append(call)
         try:
             response = self._maybe_429(call) or await self._route(call, request)
-        except _HttpError as exc:
+        except HttpError as exc:
             response = _json_response(exc.status, exc.body)
         call.status = response.status
         self._notify()
@@ -1975,7 +1984,7 @@ class FakeDiscord:
             msg.edited_at = time.time()
 
     # ---- interaction callbacks ------------------------------------------------------------------
-    def _fail(self, rec: InteractionRecord | None, status: int, code: int, message: str) -> _HttpError:
+    def _fail(self, rec: InteractionRecord | None, status: int, code: int, message: str) -> HttpError:
         if rec is not None:
             rec.errors.append(code)
         return _error(status, code, message)
@@ -1993,7 +2002,7 @@ class FakeDiscord:
         rec.callbacks.append(attempt)
         try:
             response = self._accept_callback(rec, body, call, now)
-        except _HttpError as exc:
+        except HttpError as exc:
             attempt.status, attempt.code = exc.status, exc.body.get("code")
             if isinstance(attempt.code, int):
                 rec.errors.append(attempt.code)
@@ -2123,7 +2132,7 @@ class FakeDiscord:
                 self._settle(rec, msg)
                 return web.Response(status=204)
             return self._unexpected(call, 405)
-        except _HttpError as exc:
+        except HttpError as exc:
             code = exc.body.get("code")
             if isinstance(code, int):
                 rec.errors.append(code)
@@ -2182,7 +2191,7 @@ class FakeDiscord:
                 if int(body.get("flags") or 0) & EPHEMERAL:
                     raise _form_error("flags", "MESSAGE_FLAGS_INVALID", "bots cannot send ephemeral channel messages")
                 validate_message({**body, "attachments": body.get("attachments") or call.files})
-                msg = self._new_message(
+                created = self._new_message(
                     body,
                     channel_id=channel_id,
                     guild_id=guild_id,
@@ -2192,7 +2201,7 @@ class FakeDiscord:
                     msg_type=0,
                     files=call.files,
                 )
-                return _json_response(200, msg.to_payload())
+                return _json_response(200, created.to_payload())
             if call.method == "GET":
                 msgs = list(reversed(self.channel_messages(channel_id)))[: int(call.query.get("limit", 50))]
                 return _json_response(200, [m.to_payload() for m in msgs])
