@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import binascii
 import hashlib
 import os
 import re
@@ -111,9 +110,9 @@ def application_id_from_token(token: str) -> int:
     head = token.split(".", 1)[0]
     try:
         decoded = base64.b64decode(head + "=" * (-len(head) % 4), altchars=b"-_", validate=True).decode()
-    except (binascii.Error, UnicodeDecodeError):
+    except ValueError:  # binascii.Error, UnicodeDecodeError, non-ASCII input
         decoded = ""
-    if not decoded.isdigit():
+    if not (decoded.isascii() and decoded.isdigit()):
         raise ConfigError(
             "DISCORD_TOKEN", "does not look like a bot token (copy it from the Bot page of your application)"
         )
@@ -199,12 +198,12 @@ def load_settings(environ: Mapping[str, str] | None = None, *, env_file: str | P
     if cert_reqs not in (None, "none", "optional", "required"):
         raise ConfigError("REDIS_SSL_CERT_REQS", f"expected none, optional or required (got {cert_reqs!r})")
 
-    shard_count, shard_ids = _shards(env)
-    if shard_count > 1 and redis_url is None:
+    if redis_url is None and _int(env, "SHARD_COUNT", 1, minimum=1) > 1:
         raise ConfigError(
             "REDIS_URL",
             "is required when SHARD_COUNT > 1: processes must share one Pexels quota, cache and cooldowns",
         )
+    shard_count, shard_ids = _shards(env)
 
     return Settings(
         discord_token=_required_secret(env, "DISCORD_TOKEN", "set it to your bot's token (Developer Portal → Bot)"),

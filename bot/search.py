@@ -134,8 +134,11 @@ class SearchSpec:
             raise ValueError("unknown kind")
         if orientation not in (None, *ORIENTATIONS) or size not in (None, *SIZES):
             raise ValueError("bad orientation or size")
-        if colour is not None and parse_colour(colour) != colour:
-            raise ValueError("bad colour")
+        try:
+            if colour is not None and parse_colour(colour) != colour:
+                raise ValueError("bad colour")
+        except BadInput:
+            raise ValueError("bad colour") from None
         if locale not in (None, *PEXELS_LOCALES):
             raise ValueError("bad locale")
         return cls(kind, query, orientation, size, colour, locale)
@@ -197,7 +200,7 @@ class SearchService:
         self._client = client
         self._cache = cache
         self._ttl = ttl
-        self._inflight: dict[str, asyncio.Future[Chunk]] = {}
+        self._inflight: dict[str, asyncio.Task[Chunk]] = {}
         self.hits = 0
         self.misses = 0
 
@@ -291,25 +294,26 @@ class SearchService:
         if raw is not None:
             self.hits += 1
             return Chunk.decode(spec.kind, raw)
-        inflight = self._inflight.get(key)
-        if inflight is not None:
-            self.hits += 1
-            return await asyncio.shield(inflight)
-        self.misses += 1
-        future: asyncio.Future[Chunk] = asyncio.get_running_loop().create_future()
-        self._inflight[key] = future
-        try:
-            chunk = await self._fetch(spec, page)
-            await self._cache.set(key, chunk.encode(), self._ttl_for(spec, chunk))
-        except BaseException as exc:
-            future.set_exception(exc)
-            future.exception()  # mark retrieved: waiters re-raise it, nobody else must
-            raise
+        task = self._inflight.get(key)
+        if task is None:
+            self.misses += 1
+            task = asyncio.create_task(self._fetch_and_store(spec, page, key))
+            self._inflight[key] = task
+            task.add_done_callback(lambda done: self._forget(key, done))
         else:
-            future.set_result(chunk)
-            return chunk
-        finally:
-            del self._inflight[key]
+            self.hits += 1
+        # Shielded: one waiter giving up (its interaction cancelled) must not cancel the fetch for the others.
+        return await asyncio.shield(task)
+
+    def _forget(self, key: str, task: asyncio.Task[Chunk]) -> None:
+        del self._inflight[key]
+        if not task.cancelled():
+            task.exception()  # retrieved here too: every waiter may have given up
+
+    async def _fetch_and_store(self, spec: SearchSpec, page: int, key: str) -> Chunk:
+        chunk = await self._fetch(spec, page)
+        await self._cache.set(key, chunk.encode(), self._ttl_for(spec, chunk))
+        return chunk
 
     async def _fetch(self, spec: SearchSpec, page: int) -> Chunk:
         raw: RawPage

@@ -88,8 +88,12 @@ def _duration(seconds: int) -> str:
     return f"{hours}:{minutes:02}:{secs:02}" if hours else f"{minutes}:{secs:02}"
 
 
+_LINK_SYNTAX = str.maketrans({c: "\\" + c for c in "[]()"})
+
+
 def _esc(text: str) -> str:
-    return discord.utils.escape_markdown(text)
+    """Text safe inside a markdown link's label: no formatting, and no way to close the link early."""
+    return discord.utils.escape_markdown(text).translate(_LINK_SYNTAX)
 
 
 def _truncate(text: str, limit: int) -> str:
@@ -107,7 +111,6 @@ def photo_embed(photo: Photo, slot: Slot) -> discord.Embed:
             f"[Photos provided by Pexels]({PEXELS_URL})"
         ),
     )
-    embed.set_author(name=_truncate(photo.photographer, 256), url=photo.photographer_url)
     embed.set_image(url=photo.image)
     embed.set_footer(text=_truncate(footer_text(slot), 2048))
     return embed
@@ -126,7 +129,6 @@ def video_embed(video: Video, slot: Slot) -> discord.Embed:
         colour=PEXELS_GREEN,
         description="\n".join(lines),
     )
-    embed.set_author(name=_truncate(video.user_name, 256), url=video.user_url)
     embed.set_image(url=video.image)
     embed.set_footer(text=_truncate(footer_text(slot), 2048))
     return embed

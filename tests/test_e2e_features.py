@@ -40,12 +40,12 @@ async def test_browse_privately_then_post_publicly(make_rig: RigFactory) -> None
     assert picker.embeds == [] and picker.buttons() == [], "the private picker closes"
     assert "Posted" in (picker.content or "")
 
-    public = [m for m in rig.discord.channel_messages(DEFAULT_CHANNEL, viewer=rig.user(2).id)]
+    public = list(rig.discord.channel_messages(DEFAULT_CHANNEL, viewer=rig.user(2).id))
     assert len(public) == 1 and not public[0].ephemeral
     shared = embed(public[0])
     photo = rig.pexels.photo("sunset", 1, locale="en-US")
     assert shared["image"]["url"] == photo["src"]["large"]
-    assert shared["author"]["url"] == photo["photographer_url"]
+    assert f"Photo by [{photo['photographer']}]({photo['photographer_url']})" in shared["description"]
     assert "[Photos provided by Pexels](https://www.pexels.com)" in shared["description"]
     assert shared["footer"]["text"] == f'Shared by {user.name} · "sunset"'
     assert button_names(public[0]) == ["View on Pexels"], "no page flipping in the channel"

@@ -65,8 +65,11 @@ async def test_photo_happy_path(rig: Rig) -> None:
     assert shown["url"] == photo["url"]
     assert shown["image"]["url"] == photo["src"]["large"]
     assert shown["color"] == int(photo["avg_color"].lstrip("#"), 16)
-    assert shown["author"] == {"name": photo["photographer"], "url": photo["photographer_url"]}
-    assert f"({photo['photographer_url']})" in shown["description"]
+    assert "author" not in shown, "the photographer is credited once, in the description"
+    assert (
+        f"📷 Photo by [{photo['photographer']}]({photo['photographer_url']}) on [Pexels]({photo['url']})"
+        in (shown["description"])
+    )
     assert PEXELS_LINK in shown["description"]
     assert footer(message) == '1 / 240 · "Sunset"'
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import signal
 import sys
 from collections.abc import AsyncIterator
@@ -204,3 +205,69 @@ async def test_dotenv_is_read_after_the_environment(world: tuple[FakeDiscord, Fa
     del env["PEXELS_API_KEY"]
     code, _out, err = await run_bot(cwd, env, "check")
     assert code == 0, err  # the key came from .env; the URL from the environment won
+
+
+def readme_commands() -> dict[str, dict[str, object]]:
+    """The commands the README documents: description and options (name, required, description, values)."""
+    text = (ROOT / "README.md").read_text()
+    commands: dict[str, dict[str, object]] = {}
+    current: dict[str, object] | None = None
+    for line in text.splitlines():
+        heading = re.match(r"### `/(?P<name>[a-z]+)` — (?P<description>.+)$", line)
+        menu = re.match(r"### (?P<name>[A-Z][a-z ]+) — message menu$", line)
+        if heading:
+            current = {"type": 1, "description": heading["description"], "options": []}
+            commands[heading["name"]] = current
+        elif menu:
+            current = {"type": 3, "description": "", "options": []}
+            commands[menu["name"]] = current
+        elif line.startswith("#"):
+            current = None
+        elif current is not None:
+            row = re.match(
+                r"\| `(?P<name>[a-z]+)` \| (?P<required>yes|no) \| (?P<description>[^|]+) \| (?P<values>.+) \|$", line
+            )
+            if row:
+                options = current["options"]
+                assert isinstance(options, list)
+                options.append(
+                    {
+                        "name": row["name"],
+                        "required": row["required"] == "yes",
+                        "description": row["description"].strip(),
+                        "values": row["values"].strip(),
+                    }
+                )
+    return commands
+
+
+@pytest.mark.parametrize("guild", [None, 661720242585600001])
+async def test_sync_registers_exactly_what_the_readme_lists(
+    world: tuple[FakeDiscord, FakePexels, Path], guild: int | None
+) -> None:
+    """`python -m bot sync` registers the README's commands, options, choices and descriptions, nothing else."""
+    discord_fake, pexels, cwd = world
+    args = ["sync", "--guild", str(guild)] if guild else ["sync"]
+    code, out, err = await run_bot(cwd, bot_environment(discord_fake, pexels), *args)
+    assert code == 0, err
+    synced = discord_fake.guild_commands[guild] if guild else discord_fake.global_commands
+    documented = readme_commands()
+    assert f"synced {len(documented)} commands" in out
+    assert {c["name"] for c in synced} == set(documented)
+    for command in synced:
+        doc = documented[command["name"]]
+        assert command.get("type", 1) == doc["type"]
+        assert command["description"] == doc["description"]
+        options = command.get("options", [])
+        assert [o["name"] for o in options] == [o["name"] for o in doc["options"]]  # type: ignore[attr-defined]
+        for option, described in zip(options, doc["options"], strict=True):  # type: ignore[call-overload]
+            assert option.get("required", False) == described["required"], option["name"]
+            assert option["description"] == described["description"], option["name"]
+            choices = [c["value"] for c in option.get("choices", [])]
+            values = re.findall(r"`([^`]+)`", described["values"].split(";")[0])
+            if choices:
+                assert choices == values, option["name"]
+            assert bool(option.get("autocomplete")) == described["values"].startswith("autocomplete"), option["name"]
+    if guild is None:
+        assert discord_fake.guild_commands == {}
+    assert pexels.count() == 0
