@@ -7,7 +7,7 @@ import hashlib
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -92,7 +92,6 @@ class Settings:
     redis_ssl_cert_reqs: str | None = None
     shard_count: int = 1
     shard_ids: tuple[int, ...] | None = None
-    extra: dict[str, str] = field(default_factory=dict, repr=False)
 
     @property
     def application_id(self) -> int:

@@ -79,7 +79,7 @@ class ResultsController:
         slot = await self.search.result(spec, index)
         return Reply(embed=result_embed(slot), view=result_view(slot, owner, private=private))
 
-    async def press(self, interaction: discord.Interaction[Any], state: ButtonState) -> None:
+    async def press(self, interaction: discord.Interaction[Any], state: ButtonState | None) -> None:
         """One press of a result button, from anyone, on any process, after any restart."""
         try:
             await self._press(interaction, state)
@@ -93,8 +93,11 @@ class ResultsController:
         except discord.HTTPException:
             log.warning("Could not tell user %s about an error: %s", interaction.user.id, exc)
 
-    async def _press(self, interaction: discord.Interaction[Any], state: ButtonState) -> None:
+    async def _press(self, interaction: discord.Interaction[Any], state: ButtonState | None) -> None:
         if not await self._dedupe.claim(interaction.id):
+            return
+        if state is None:
+            await refuse(interaction, EXPIRED)
             return
         if interaction.user.id != state.owner:
             await refuse(interaction, NOT_YOURS)

@@ -151,8 +151,9 @@ class PageButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=CUSTOM
 
     def __init__(
         self,
-        state: ButtonState,
+        state: ButtonState | None,
         *,
+        custom_id: str | None = None,
         label: str | None = None,
         emoji: str | None = None,
         disabled: bool = False,
@@ -161,17 +162,26 @@ class PageButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=CUSTOM
     ) -> None:
         super().__init__(
             discord.ui.Button(
-                custom_id=state.encode(), label=label, emoji=emoji, disabled=disabled, row=row, style=style
+                custom_id=custom_id or (state.encode() if state else None),
+                label=label,
+                emoji=emoji,
+                disabled=disabled,
+                row=row,
+                style=style,
             )
         )
         self.state = state
+        """None when the press carried a custom_id we would not have written: it is answered, not acted on."""
 
     @classmethod
     async def from_custom_id(
         cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str], /
     ) -> PageButton:
         """Rebuild the button from a press (the custom_id is untrusted input)."""
-        return cls(ButtonState.from_match(match))
+        try:
+            return cls(ButtonState.from_match(match))
+        except ValueError:
+            return cls(None, custom_id=match.string)
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
         """Hand the press to the bot's results controller."""

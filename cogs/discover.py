@@ -52,9 +52,7 @@ class KeywordSelect(discord.ui.DynamicItem[discord.ui.Select[Any]], template=SEL
     ) -> KeywordSelect:
         """Rebuild from a choice (the custom_id is untrusted input)."""
         locale = match["locale"]
-        if locale != "-" and locale not in PEXELS_LOCALES:
-            raise ValueError("unknown locale")
-        return cls(int(match["owner"]), None if locale == "-" else locale)
+        return cls(int(match["owner"]), locale if locale in PEXELS_LOCALES else None)
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
         """Run the chosen phrase as a private photo search, in place of the menu."""

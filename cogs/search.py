@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Literal
 
 import discord
@@ -66,12 +67,15 @@ class Search(commands.Cog):
         """Stop routing result buttons."""
         self.bot.remove_dynamic_items(PageButton)
 
-    async def _run(self, interaction: Interaction, build: SearchSpec | BadInput, private: bool) -> None:
-        if isinstance(build, BadInput):
-            await refuse(interaction, build.user_message())
+    async def _run(self, interaction: Interaction, build: Callable[[], SearchSpec], private: bool) -> None:
+        """Check the options (a mistake costs no cooldown), then the cooldown, then search."""
+        try:
+            spec = build()
+        except BadInput as exc:
+            await refuse(interaction, exc.user_message())
             return
         if await self.bot.results.search_allowed(interaction):
-            await self.bot.results.open(interaction, build, private=private)
+            await self.bot.results.open(interaction, spec, private=private)
 
     @app_commands.command(name="photo", description="Find a photo on Pexels")
     @app_commands.describe(
@@ -94,18 +98,18 @@ class Search(commands.Cog):
         locale: str | None = None,
     ) -> None:
         """Find a photo on Pexels."""
-        try:
-            spec: SearchSpec | BadInput = SearchSpec(
+        await self._run(
+            interaction,
+            lambda: SearchSpec(
                 KIND_PHOTO,
                 validate_query(query),
                 orientation,
                 size,
                 parse_colour(color),
                 resolve_locale(interaction, locale),
-            )
-        except BadInput as exc:
-            spec = exc
-        await self._run(interaction, spec, private)
+            ),
+            private,
+        )
 
     @app_commands.command(name="video", description="Find a video on Pexels")
     @app_commands.describe(
@@ -126,19 +130,19 @@ class Search(commands.Cog):
         locale: str | None = None,
     ) -> None:
         """Find a video on Pexels."""
-        try:
-            spec: SearchSpec | BadInput = SearchSpec(
+        await self._run(
+            interaction,
+            lambda: SearchSpec(
                 KIND_VIDEO, validate_query(query), orientation, size, None, resolve_locale(interaction, locale)
-            )
-        except BadInput as exc:
-            spec = exc
-        await self._run(interaction, spec, private)
+            ),
+            private,
+        )
 
     @app_commands.command(name="curated", description="Browse photos hand-picked by the Pexels team")
     @app_commands.describe(private="Browse privately and post only the photo you pick")
     async def curated(self, interaction: Interaction, private: bool = False) -> None:
         """Browse photos hand-picked by the Pexels team."""
-        await self._run(interaction, curated_spec(), private)
+        await self._run(interaction, curated_spec, private)
 
     @commands.Cog.listener()
     async def on_interaction(self, interaction: Interaction) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack
 from typing import Any, Protocol
 
@@ -45,24 +45,19 @@ class ErrorGuard(logging.Handler):
 
 
 @pytest.fixture
-def errors() -> Iterator[ErrorGuard]:
+async def errors() -> AsyncIterator[ErrorGuard]:
     """Fails the test on any ERROR log or unhandled task exception it did not `expect`."""
     guard = ErrorGuard()
     root = logging.getLogger()
     root.addHandler(guard)
-    try:
-        loop = asyncio.get_running_loop()
-    except RuntimeError:
-        loop = None
-    previous = loop.get_exception_handler() if loop else None
-    if loop is not None:
-        loop.set_exception_handler(lambda _loop, context: guard.loop_errors.append(context))
+    loop = asyncio.get_running_loop()
+    previous = loop.get_exception_handler()
+    loop.set_exception_handler(lambda _loop, context: guard.loop_errors.append(context))
     try:
         yield guard
     finally:
         root.removeHandler(guard)
-        if loop is not None:
-            loop.set_exception_handler(previous)
+        loop.set_exception_handler(previous)
     problems = guard.unexpected()
     if problems:
         pytest.fail("unexpected errors during the test:\n" + "\n".join(problems), pytrace=False)

@@ -401,3 +401,16 @@ async def test_discord_rate_limits_are_honoured(rig: Rig) -> None:
     record = await rig.photo("meadow", user=rig.user(1))
     answered_in_time(record)
     assert not result_message(record).ephemeral
+
+
+async def test_buttons_from_an_unknown_format_or_a_changed_message_are_answered(rig: Rig) -> None:
+    """A custom_id we would not have written, or a footer that no longer matches, gets a clear reply."""
+    user = rig.user(1)
+    message = result_message(await rig.photo("kites", user=user))
+    spec = message.button("▶")["custom_id"].split(":")[4]
+    message.button("▶")["custom_id"] = message.button("▶")["custom_id"].replace(spec, "p.sideways.-.-.-")
+    refused_privately(await rig.press(message, "▶", user=user), "can't be browsed any more")
+
+    message.embeds[0]["footer"]["text"] = '1 / 240 · "balloons"'
+    refused_privately(await rig.press(message, "⏭", user=user), "can't be browsed any more")
+    assert rig.pexels.count() == 1

@@ -52,6 +52,11 @@ class BotProcess:
         assert self.proc.returncode is not None
         return self.proc.returncode
 
+    def assert_no_errors(self) -> None:
+        """Nothing was logged at ERROR or above, and no traceback was printed."""
+        logs = (self.stdout + self.stderr).decode()
+        assert "[ERROR" not in logs and "[CRITICAL" not in logs and "Traceback" not in logs, logs[-3000:]
+
     async def stop(self) -> None:
         if self.proc.returncode is None:
             self.proc.kill()
@@ -96,6 +101,7 @@ async def test_sigterm_restart_and_a_press_on_an_old_message(world: tuple[FakeDi
     finally:
         await first.stop()
     logs = first.stdout.decode() + first.stderr.decode()
+    first.assert_no_errors()
     assert "closed cleanly" in logs
     assert discord_fake.token not in logs and pexels.api_key not in logs
 
@@ -112,6 +118,7 @@ async def test_sigterm_restart_and_a_press_on_an_old_message(world: tuple[FakeDi
         second.proc.send_signal(signal.SIGINT)
         assert await second.finish(timeout=10) == 0
         await second.stop()
+    second.assert_no_errors()
 
 
 @pytest.mark.parametrize(

@@ -40,9 +40,11 @@ class Cluster:
         process = self.processes.pop(shard)
         process.proc.send_signal(signal.SIGTERM)
         try:
-            return await process.finish(timeout=15)
+            code = await process.finish(timeout=15)
         finally:
             await process.stop()
+        process.assert_no_errors()
+        return code
 
     async def search(self, query: str, *, guild: int, user: int = 1) -> InteractionRecord:
         """/photo in a guild (so on that guild's shard), waited for."""
@@ -86,6 +88,8 @@ async def test_two_shards_share_cache_quota_and_presses(cluster: Cluster) -> Non
     a press on a message posted by a process that is gone is answered by its replacement."""
     shards = sorted(s.shard for s in cluster.discord.live_sessions)
     assert shards == [(0, 2), (1, 2)]
+    started = sorted(s.created_at for s in cluster.discord.live_sessions)
+    assert started[1] - started[0] >= 5.0, "IDENTIFYs are paced through Redis: one per 5 s for the app"
     assert len(cluster.discord.global_commands) == 5, "synced once, before the processes started"
 
     first = await cluster.search("glacier", guild=DEFAULT_GUILD)
