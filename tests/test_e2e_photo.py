@@ -274,6 +274,18 @@ async def test_hourly_quota_guard_still_serves_cached_searches(make_rig: RigFact
     assert rig.pexels.count() == 2
 
 
+async def test_the_monthly_reserve_is_kept(rig: Rig) -> None:
+    """When Pexels says only PEXELS_QUOTA_RESERVE requests are left this month, new searches stop."""
+    rig.pexels.monthly_limit = 22
+    result_message(await rig.photo("canyon", user=rig.user(1)))
+    result_message(await rig.photo("valley", user=rig.user(1)))
+    assert rig.pexels.remaining == 20
+    text = refused_privately(await rig.photo("plateau", user=rig.user(1)), "allowance")
+    assert RELATIVE_TIME.search(text), text
+    assert rig.pexels.count() == 2
+    assert not result_message(await rig.photo("canyon", user=rig.user(2))).ephemeral
+
+
 async def test_pexels_429_stops_new_requests(rig: Rig) -> None:
     """A 429 from Pexels stops every new request until the reset; cached searches are still served."""
     result_message(await rig.photo("beach", user=rig.user(1)))

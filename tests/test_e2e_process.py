@@ -105,7 +105,7 @@ async def test_sigterm_restart_and_a_press_on_an_old_message(world: tuple[FakeDi
     assert "closed cleanly" in logs
     assert discord_fake.token not in logs and pexels.api_key not in logs
 
-    second = await BotProcess.start(cwd, env)
+    second = await BotProcess.start(cwd, env, "run")
     try:
         await discord_fake.wait_ready(1, timeout=20)
         press = await discord_fake.click(message.id, "▶", user=user)
