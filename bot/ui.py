@@ -66,6 +66,18 @@ class ButtonState:
         return SearchSpec.from_code(self.spec_code, query)
 
 
+_SLUG = re.compile(r"/(?:photo|video)/(?P<slug>[^/?#]+?)(?:-\d+)?/?(?:[?#].*)?$")
+
+
+def title_from_page(url: str, fallback: str) -> str:
+    """A readable title from a Pexels page URL: `…/photo/red-fox-in-snow-8716832/` → "Red fox in snow"."""
+    match = _SLUG.search(url)
+    words = match["slug"].replace("-", " ").strip() if match else ""
+    if not words or words.isdigit() or words.lower() in ("pexels photo", "pexels video", "free video"):
+        return fallback
+    return words[:1].upper() + words[1:]
+
+
 def footer_text(slot: Slot) -> str:
     """The counter, like `3 / 240 · "sunset"`."""
     return f"{slot.index + 1} / {slot.total} · {slot.spec.describe()}"
@@ -103,7 +115,7 @@ def _truncate(text: str, limit: int) -> str:
 def photo_embed(photo: Photo, slot: Slot) -> discord.Embed:
     """A credited photo: title linking to Pexels, photographer, attribution, alt text and the counter."""
     embed = discord.Embed(
-        title=_truncate(photo.alt, 256) if photo.alt else "Photo on Pexels",
+        title=_truncate(photo.alt or title_from_page(photo.url, "Photo on Pexels"), 256),
         url=photo.url,
         colour=photo.colour if photo.colour is not None else PEXELS_GREEN,
         description=(
@@ -124,7 +136,7 @@ def video_embed(video: Video, slot: Slot) -> discord.Embed:
     lines.append(f"🎥 Video by [{_esc(video.user_name)}]({video.user_url}) on [Pexels]({video.url})")
     lines.append(f"[Videos provided by Pexels]({PEXELS_URL})")
     embed = discord.Embed(
-        title=f"Video by {_truncate(video.user_name, 200)}",
+        title=_truncate(title_from_page(video.url, "Video on Pexels"), 256),
         url=video.url,
         colour=PEXELS_GREEN,
         description="\n".join(lines),

@@ -94,8 +94,10 @@ async def test_alt_text_missing_and_no_colour(rig: Rig) -> None:
         message = rig.discord.messages[message.id]
         await rig.press(message, "▶", user=rig.user(1))
     shown = embed(rig.discord.messages[message.id])
-    assert rig.pexels.photo("foggy harbour", 7, locale="en-US")["alt"] == ""
-    assert shown["title"] == "Photo on Pexels"
+    photo = rig.pexels.photo("foggy harbour", 7, locale="en-US")
+    assert photo["alt"] == ""
+    assert photo["url"].endswith("/foggy-harbour-photo-7-" + str(photo["id"]) + "/")
+    assert shown["title"] == "Foggy harbour photo 7", "a title read from the photo's page address"
     assert PEXELS_LINK in shown["description"]
     assert footer(rig.discord.messages[message.id]) == '8 / 8 · "foggy harbour"'
 

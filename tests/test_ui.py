@@ -46,6 +46,7 @@ from bot.ui import (
     query_from_message,
     result_embed,
     result_view,
+    title_from_page,
     video_embed,
 )
 from tests.fakes.pexels import FakePexels
@@ -431,3 +432,21 @@ async def test_result_view_for_a_video() -> None:
     assert face(found[-1]) == "Watch on Pexels"
     assert found[-1].url == video.url
     assert [face(b) for b in found if b.disabled] == [FIRST, PREVIOUS, "1 / 1", NEXT, LAST, RANDOM]
+
+
+@pytest.mark.parametrize(
+    ("url", "title"),
+    [
+        ("https://www.pexels.com/photo/red-fox-standing-in-snowy-forest-8716832/", "Red fox standing in snowy forest"),
+        (
+            "https://www.pexels.com/uk-ua/video/waves-breaking-on-a-rocky-shore-5752729/",
+            "Waves breaking on a rocky shore",
+        ),
+        ("https://www.pexels.com/photo/8716832/", "Fallback"),
+        ("https://www.pexels.com/photo/pexels-photo-15286/", "Fallback"),
+        ("https://www.pexels.com/@someone", "Fallback"),
+    ],
+)
+def test_title_from_the_page_address(url: str, title: str) -> None:
+    """Photos without alt text and videos get a readable title from their Pexels page's address."""
+    assert title_from_page(url, "Fallback") == title
