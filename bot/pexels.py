@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import time
 from collections.abc import Callable, Mapping
@@ -11,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
+import orjson
 
 from bot import __version__
 from bot.config import Secret
@@ -194,8 +194,8 @@ class PexelsClient:
             _header_int(resp_headers, "X-Ratelimit-Reset"),
         )
         try:
-            body = json.loads(payload)
-        except ValueError:
+            body = orjson.loads(payload)
+        except orjson.JSONDecodeError:
             log.error("Pexels sent a body that is not JSON on %s: %.200r", path, payload)
             raise PexelsBadResponse("body is not JSON") from None
         if not isinstance(body, dict):

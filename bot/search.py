@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import json
 import logging
 import re
 import unicodedata
 from collections import OrderedDict
 from dataclasses import dataclass, replace
 from typing import Any
+
+import orjson
 
 from bot.errors import BadInput
 from bot.models import Item, Photo, Video
@@ -166,12 +167,12 @@ class Chunk:
         payload: dict[str, Any] = {"r": self.reported, "n": self.has_next, "i": [i.to_row() for i in self.items]}
         if self.end is not None:
             payload["e"] = self.end
-        return json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()
+        return orjson.dumps(payload)
 
     @classmethod
     def decode(cls, kind: str, data: bytes) -> Chunk:
         """Inverse of `encode`."""
-        payload = json.loads(data)
+        payload = orjson.loads(data)
         row_type: type[Photo] | type[Video] = Video if kind == KIND_VIDEO else Photo
         items = tuple(row_type.from_row(row) for row in payload["i"])
         return cls(items, payload["r"], payload["n"], payload.get("e"))
