@@ -59,7 +59,7 @@ def fail(message: str, code: int = EXIT_FAILED) -> int:
 
 async def run(settings: Settings) -> int:
     """Connect and serve until SIGTERM or SIGINT, then close cleanly."""
-    bot = PexelsBot(settings)
+    bot = PexelsBot(settings, freeze_heap=True)
     loop = asyncio.get_running_loop()
     stopping = asyncio.Event()
     closing: list[asyncio.Task[None]] = []

@@ -37,8 +37,10 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from importlib import resources
+from typing import TYPE_CHECKING
 
-import yake
+if TYPE_CHECKING:
+    import yake
 
 __all__ = ["MAX_PHRASE_LENGTH", "clean_discord_text", "search_phrases"]
 
@@ -245,6 +247,9 @@ def _english_edge_words() -> frozenset[str]:
 @functools.cache
 def _extractor(lang: str) -> yake.KeywordExtractor:
     """One shared YAKE extractor per language (construction reads stop lists)."""
+    # Imported on first use: YAKE brings numpy and networkx (~24 MB, ~0.4 s) that only "Find photos" needs.
+    import yake
+
     stopwords = set(_load_stopwords(lang))
     if lang == "en":
         stopwords -= _YAKE_EN_KEEP
