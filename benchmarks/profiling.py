@@ -277,28 +277,11 @@ def compression(page: bytes, slot: Any) -> dict[str, Any]:
     import orjson
     import zstandard
 
-    from bot.ui import result_embed, result_view
+    from bot.ui import result_view
     from tests.fakes.discord import DEFAULT_GUILD, FakeDiscord, make_user
 
     fake = FakeDiscord()
-    message = {
-        "id": "1",
-        "channel_id": "2",
-        "type": 20,
-        "content": "",
-        "author": fake.bot_user,
-        "embeds": [result_embed(slot).to_dict()],
-        "components": result_view(slot, make_user(1).id).to_components(),
-        "attachments": [],
-        "flags": 0,
-        "timestamp": "2026-01-01T00:00:00+00:00",
-        "edited_timestamp": None,
-        "mentions": [],
-        "mention_roles": [],
-        "mention_everyone": False,
-        "pinned": False,
-        "tts": False,
-    }
+    message = _message_payload(slot, result_view(slot, make_user(1).id))
     frames = []
     for seq in range(200):
         _, _, d, _ = fake._envelope(
