@@ -378,6 +378,9 @@ async def test_colour_autocomplete(rig: Rig) -> None:
     await record.wait_done()
     answered_in_time(record)
     assert [c["value"] for c in record.choices or []] == ["blue", "black"]
+    languages = await rig.discord.autocomplete("photo", {"query": "sky", "locale": "pt"}, "locale", user=rig.user(1))
+    await languages.wait_done()
+    assert [c["value"] for c in languages.choices or []] == ["pt-BR"]
 
 
 async def test_everyone_is_echoed_harmlessly(rig: Rig) -> None:
@@ -428,3 +431,36 @@ async def test_buttons_from_an_unknown_format_or_a_changed_message_are_answered(
     message.embeds[0]["footer"]["text"] = '1 / 240 · "balloons"'
     refused_privately(await rig.press(message, "⏭", user=user), "can't be browsed any more")
     assert rig.pexels.count() == 1
+
+
+async def test_pexels_failing_while_turning_past_the_first_80(rig: Rig) -> None:
+    """A press that needs Pexels while it is down gets a private apology; the message stays as it was."""
+    user = rig.user(1)
+    message = result_message(await rig.photo("orchard", user=user))
+    rig.pexels.fail_next(503, count=3, body="<html>503</html>", content_type="text/html")
+    record = await rig.press(message, "⏭", user=user)
+    await record.wait_for(lambda r: bool(r.ephemeral_reply_text))
+    assert "isn't answering" in record.ephemeral_reply_text
+    assert footer(rig.discord.messages[message.id]) == '1 / 240 · "orchard"'
+    await rig.press(rig.discord.messages[message.id], "⏭", user=user)
+    assert footer(rig.discord.messages[message.id]) == '240 / 240 · "orchard"', "works again once Pexels is back"
+
+
+async def test_a_slow_page_fetch_defers_the_press_and_then_updates(rig: Rig) -> None:
+    """A press that waits on a slow Pexels is acknowledged in time, then the message is updated in place."""
+    user = rig.user(1)
+    message = result_message(await rig.photo("glacier lake", user=user))
+    rig.pexels.slow_next(2.0)
+    record = await rig.press(message, "⏭", user=user)
+    answered_in_time(record)
+    assert record.response_type == 6
+    await record.wait_for(lambda r: footer(rig.discord.messages[message.id]).startswith("240 / 240"))
+    assert record.public_reply_text == record.ephemeral_reply_text == ""
+
+
+async def test_photo_in_a_direct_message(rig: Rig) -> None:
+    """/photo works in a DM with the bot too."""
+    record = await rig.discord.slash("photo", {"query": "sunflowers"}, user=rig.user(1), guild_id=None)
+    await record.wait_done()
+    answered_in_time(record)
+    assert footer(result_message(record)) == '1 / 240 · "sunflowers"'
