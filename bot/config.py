@@ -98,11 +98,6 @@ class Settings:
         """The application (bot user) id, read from the token's first segment."""
         return application_id_from_token(self.discord_token.get())
 
-    @property
-    def sharded(self) -> bool:
-        """Whether this process holds a subset of several shards."""
-        return self.shard_count > 1
-
 
 def application_id_from_token(token: str) -> int:
     """Decode the bot's user id from the first dot-separated part of its token."""

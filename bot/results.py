@@ -163,7 +163,7 @@ class ResultsController:
 
     async def _open_jump(self, interaction: discord.Interaction[Any], state: ButtonState) -> None:
         total = _total_from_message(interaction.message)
-        modal = discord.ui.Modal(title="Jump to a result", custom_id="pxm:" + state.encode().removeprefix("px:"))
+        modal = discord.ui.Modal(title="Jump to a result", custom_id=MODAL_PREFIX + state.encode().removeprefix("px:"))
         modal.add_item(
             discord.ui.TextInput(
                 label=f"Result number (1 to {total})" if total else "Result number",

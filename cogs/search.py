@@ -11,6 +11,7 @@ from discord.ext import commands
 
 from bot.errors import BadInput
 from bot.respond import refuse
+from bot.results import MODAL_PREFIX
 from bot.search import (
     COLOURS,
     KIND_PHOTO,
@@ -150,7 +151,7 @@ class Search(commands.Cog):
         if interaction.type is discord.InteractionType.modal_submit:
             data: Any = interaction.data or {}
             custom_id = str(data.get("custom_id", ""))
-            if custom_id.startswith("pxm:"):
+            if custom_id.startswith(MODAL_PREFIX):
                 await self.bot.results.submit_jump(interaction)
 
 

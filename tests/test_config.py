@@ -74,7 +74,6 @@ def test_defaults() -> None:
     assert settings.redis_ssl_cert_reqs is None
     assert settings.shard_count == 1
     assert settings.shard_ids is None
-    assert settings.sharded is False
     assert settings.application_id == APP_ID
 
 
@@ -247,7 +246,6 @@ def test_shard_from_the_dyno_name() -> None:
     settings = load(SHARD_COUNT="2", REDIS_URL=REDIS, DYNO="worker.2")
     assert settings.shard_ids == (1,)
     assert settings.shard_count == 2
-    assert settings.sharded is True
     assert load(SHARD_COUNT="2", REDIS_URL=REDIS, DYNO="worker.1").shard_ids == (0,)
 
 
