@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -64,17 +64,22 @@ async def refuse(interaction: discord.Interaction[Any], message: str) -> None:
     await interaction.followup.send(message, ephemeral=True, allowed_mentions=NO_MENTIONS)
 
 
-async def _race(work: Awaitable[Reply]) -> tuple[asyncio.Future[Reply], bool]:
+async def _race(work: Awaitable[Reply], defer: Callable[[], Awaitable[object]]) -> tuple[asyncio.Future[Reply], bool]:
+    """Give `work` FAST_PATH seconds; if it needs longer, `defer` (and cancel the work if deferring fails)."""
     task = asyncio.ensure_future(work)
     done, _ = await asyncio.wait({task}, timeout=FAST_PATH)
+    if not done:
+        try:
+            await defer()
+        except BaseException:
+            task.cancel()
+            raise
     return task, bool(done)
 
 
 async def answer_command(interaction: discord.Interaction[Any], work: Awaitable[Reply], *, ephemeral: bool) -> None:
     """Send the reply `work` produces as a new message, public or ephemeral; refusals always ephemeral."""
-    task, fast = await _race(work)
-    if not fast:
-        await interaction.response.defer(ephemeral=ephemeral, thinking=True)
+    task, fast = await _race(work, lambda: interaction.response.defer(ephemeral=ephemeral, thinking=True))
     try:
         reply = await task
     except Exception as exc:
@@ -95,9 +100,7 @@ async def answer_command(interaction: discord.Interaction[Any], work: Awaitable[
 
 async def answer_update(interaction: discord.Interaction[Any], work: Awaitable[Reply]) -> None:
     """Put the reply `work` produces in place of the message the component is on."""
-    task, fast = await _race(work)
-    if not fast:
-        await interaction.response.defer()
+    task, fast = await _race(work, interaction.response.defer)
     try:
         reply = await task
     except Exception as exc:
