@@ -14,12 +14,14 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot import __version__
+from bot.admission import Admission
+from bot.answer import fail
+from bot.buttons import ResultButtons
 from bot.config import Settings
 from bot.pexels import USER_AGENT, PexelsClient
-from bot.respond import SORRY, refuse, user_message
-from bot.results import ResultsController
-from bot.search import SearchService
+from bot.service import SearchService, pexels_fetcher
 from bot.state import QuotaPolicy, State, build_state
+from bot.store import ResultStore
 from bot.ui import NO_MENTIONS
 
 log = logging.getLogger(__name__)
@@ -42,26 +44,8 @@ class PexelsTree(app_commands.CommandTree["PexelsBot"]):
         return await interaction.client.state.dedupe.claim(interaction.id)
 
     async def on_error(self, interaction: discord.Interaction[PexelsBot], error: app_commands.AppCommandError) -> None:
-        """Map known errors to messages; log the rest with the command's name."""
-        original = getattr(error, "original", error)
-        if isinstance(error, app_commands.CommandOnCooldown):
-            message = f"Slow down a little. Try again <t:{int(time.time() + error.retry_after) + 1}:R>."
-        elif isinstance(error, app_commands.TransformerError):
-            message = f"`{str(error.value)[:50]}` isn't a valid value there. Check the option and try again."
-        elif isinstance(error, app_commands.CheckFailure):
-            message = "You can't use that command here."
-        else:
-            if not isinstance(original, Exception) or original is error:
-                log.error(
-                    "Command %r failed", interaction.command and interaction.command.qualified_name, exc_info=error
-                )
-                message = SORRY
-            else:
-                message = user_message(original)
-        try:
-            await refuse(interaction, message)
-        except discord.HTTPException as exc:
-            log.warning("Could not send an error reply for interaction %s: %s", interaction.id, exc)
+        """Every command error ends here: one private, clear answer (see `bot.errors`)."""
+        await fail(interaction, error)
 
 
 class PexelsBot(commands.AutoShardedBot):
@@ -70,8 +54,10 @@ class PexelsBot(commands.AutoShardedBot):
     session: aiohttp.ClientSession
     state: State
     pexels: PexelsClient
+    store: ResultStore
     search: SearchService
-    results: ResultsController
+    admission: Admission
+    buttons: ResultButtons
 
     def __init__(
         self, settings: Settings, *, state: State | None = None, freeze_heap: bool = False, **options: Any
@@ -112,14 +98,15 @@ class PexelsBot(commands.AutoShardedBot):
         self.pexels = PexelsClient(
             self.session, base_url=settings.pexels_api_url, api_key=settings.pexels_api_key, quota=self.state.quota
         )
-        self.search = SearchService(self.pexels, self.state.cache, ttl=settings.cache_ttl)
-        self.results = ResultsController(
-            self.search,
-            self.state.cooldowns,
+        self.store = ResultStore(self.state.cache, pexels_fetcher(self.pexels), ttl=settings.cache_ttl)
+        self.search = SearchService(self.store)
+        self.admission = Admission(
             self.state.dedupe,
-            search_cooldown=settings.search_cooldown,
-            button_cooldown=settings.button_cooldown,
+            self.state.cooldowns,
+            search=settings.search_cooldown,
+            button=settings.button_cooldown,
         )
+        self.buttons = ResultButtons(self.search, self.admission)
         for extension in EXTENSIONS:
             await self.load_extension(extension)
         if self._freeze_heap:

@@ -68,25 +68,6 @@ class Photo:
             height=_int(data, "height"),
         )
 
-    def to_row(self) -> list[Any]:
-        """A compact JSON-able row for the cache."""
-        return [
-            self.id,
-            self.url,
-            self.image,
-            self.photographer,
-            self.photographer_url,
-            self.colour,
-            self.alt,
-            self.width,
-            self.height,
-        ]
-
-    @classmethod
-    def from_row(cls, row: list[Any]) -> Photo:
-        """Inverse of `to_row`."""
-        return cls(*row)
-
 
 @dataclass(frozen=True, slots=True)
 class VideoFile:
@@ -154,27 +135,17 @@ class Video:
             height=_int(data, "height"),
         )
 
-    def to_row(self) -> list[Any]:
-        """A compact JSON-able row for the cache."""
-        file = [self.file.link, self.file.width, self.file.height] if self.file else None
-        return [
-            self.id,
-            self.url,
-            self.image,
-            self.duration,
-            self.user_name,
-            self.user_url,
-            file,
-            self.width,
-            self.height,
-        ]
-
-    @classmethod
-    def from_row(cls, row: list[Any]) -> Video:
-        """Inverse of `to_row`."""
-        values = list(row)
-        values[6] = VideoFile(*values[6]) if values[6] else None
-        return cls(*values)
-
 
 Item = Photo | Video
+
+
+@dataclass(frozen=True, slots=True)
+class Chunk:
+    """One Pexels answer of up to 80 results, as cached."""
+
+    items: tuple[Item, ...]
+    reported: int
+    """`total_results` as Pexels reported it (capped, and sometimes more than it serves)."""
+    has_next: bool
+    end: int | None = None
+    """The real number of results, once we found Pexels serves fewer than it reports."""

@@ -1,70 +1,23 @@
-"""What a result message looks like: pure embed and button builders, and the custom_id codec.
+"""What a result message looks like: pure embed and button builders.
 
-Buttons carry their whole state in their custom_id (design decision 4): who may press them, which result
-they lead to, the search's options and a key of its results. The query itself is read back from the
-message's footer, which Discord sends with every press. Nothing is kept in memory per message.
+The buttons' custom_ids and the footer the bot reads back are wire formats: see `bot.wire`.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import Any
 
 import discord
 
 from bot.models import Item, Photo, Video
-from bot.search import KIND_CURATED, SearchSpec, Slot
+from bot.service import Slot
+from bot.wire import BUTTON_PATTERN, Action, ButtonState, encode_options, footer_text
 
 PEXELS_URL = "https://www.pexels.com"
 PEXELS_GREEN = 0x05A081
 FIRST, PREVIOUS, NEXT, LAST, RANDOM, DELETE, POST = "⏮", "◀", "▶", "⏭", "🔀", "🗑", "📤"
 NO_MENTIONS = discord.AllowedMentions.none()
-
-ACTIONS = {"f": FIRST, "p": PREVIOUS, "n": NEXT, "l": LAST, "r": RANDOM, "d": DELETE, "s": POST, "j": "jump"}
-CUSTOM_ID_PATTERN = (
-    r"px:(?P<action>[fpnlrdsj]):(?P<owner>[0-9]{1,20}):(?P<index>[0-9]{1,4}):(?P<spec>[a-zA-Z0-9#.-]{9,40})"
-    r":(?P<key>[0-9a-f]{12})"
-)
-_CUSTOM_ID = re.compile(CUSTOM_ID_PATTERN)
-_FOOTER = re.compile(r"(?P<position>\d+) / (?P<total>\d+) · (?:\"(?P<query>.*)\"|Curated by Pexels)", re.DOTALL)
-
-
-@dataclass(frozen=True, slots=True)
-class ButtonState:
-    """What one button press needs to know, as carried in its custom_id."""
-
-    action: str
-    owner: int
-    index: int
-    spec_code: str
-    key: str
-
-    def encode(self) -> str:
-        """The custom_id (at most 100 characters, as Discord requires)."""
-        return f"px:{self.action}:{self.owner}:{self.index}:{self.spec_code}:{self.key}"
-
-    @classmethod
-    def parse(cls, custom_id: str) -> ButtonState:
-        """Parse an untrusted custom_id; raise ValueError on anything we would not have written."""
-        match = _CUSTOM_ID.fullmatch(custom_id)
-        if not match:
-            raise ValueError("not a result button")
-        return cls.from_match(match)
-
-    @classmethod
-    def from_match(cls, match: re.Match[str]) -> ButtonState:
-        """Build from a match of CUSTOM_ID_PATTERN, validating the numbers and the options."""
-        owner, index = int(match["owner"]), int(match["index"])
-        if owner >= 2**64:
-            raise ValueError("owner is not a snowflake")
-        SearchSpec.from_code(match["spec"], "")
-        return cls(match["action"], owner, index, match["spec"], match["key"])
-
-    def spec(self, query: str) -> SearchSpec:
-        """The search this button belongs to, with the query read back from the message."""
-        return SearchSpec.from_code(self.spec_code, query)
-
 
 _SLUG = re.compile(r"/(?:photo|video)/(?P<slug>[^/?#]+?)(?:-\d+)?/?(?:[?#].*)?$")
 
@@ -78,20 +31,19 @@ def title_from_page(url: str, fallback: str) -> str:
     return words[:1].upper() + words[1:]
 
 
-def footer_text(slot: Slot) -> str:
-    """The counter, like `3 / 240 · "sunset"`."""
-    return f"{slot.index + 1} / {slot.total} · {slot.spec.describe()}"
+def footer_of(interaction: discord.Interaction[Any]) -> str | None:
+    """The footer of the result message a component is on (None when it has none)."""
+    message = interaction.message
+    return message.embeds[0].footer.text if message is not None and message.embeds else None
 
 
-def query_from_message(message: discord.Message | None) -> str | None:
-    """Read the query back from a result message's footer (None if it isn't one of ours)."""
-    if message is None or not message.embeds:
-        return None
-    footer = message.embeds[0].footer.text or ""
-    match = _FOOTER.search(footer)
-    if not match:
-        return None
-    return match["query"] or ""
+def is_private(interaction: discord.Interaction[Any]) -> bool:
+    """Whether the component's message is ephemeral (a private result stays private)."""
+    return bool(interaction.message and interaction.message.flags.ephemeral)
+
+
+def _footer(slot: Slot) -> str:
+    return footer_text(slot.index + 1, slot.total, slot.spec)
 
 
 def _duration(seconds: int) -> str:
@@ -124,7 +76,7 @@ def photo_embed(photo: Photo, slot: Slot) -> discord.Embed:
         ),
     )
     embed.set_image(url=photo.image)
-    embed.set_footer(text=_truncate(footer_text(slot), 2048))
+    embed.set_footer(text=_truncate(_footer(slot), 2048))
     return embed
 
 
@@ -142,7 +94,7 @@ def video_embed(video: Video, slot: Slot) -> discord.Embed:
         description="\n".join(lines),
     )
     embed.set_image(url=video.image)
-    embed.set_footer(text=_truncate(footer_text(slot), 2048))
+    embed.set_footer(text=_truncate(_footer(slot), 2048))
     return embed
 
 
@@ -158,7 +110,7 @@ def shared_embed(slot: Slot, sharer: str) -> discord.Embed:
     return embed
 
 
-class PageButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=CUSTOM_ID_PATTERN):
+class PageButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=BUTTON_PATTERN):
     """Every result button: its custom_id says what it does; the bot's results controller does it."""
 
     def __init__(
@@ -197,7 +149,7 @@ class PageButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=CUSTOM
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
         """Hand the press to the bot's results controller."""
-        await interaction.client.results.press(interaction, self.state)
+        await interaction.client.buttons.press(interaction, self.state)
 
 
 def result_view(slot: Slot, owner: int, *, private: bool = False) -> discord.ui.View:
@@ -206,23 +158,27 @@ def result_view(slot: Slot, owner: int, *, private: bool = False) -> discord.ui.
     The view is stopped before it is sent, so discord.py keeps nothing for it: presses are routed
     by the PageButton template alone.
     """
-    code, key, last = slot.spec.code(), slot.spec.key, slot.total - 1
+    code, key, last = encode_options(slot.spec), slot.spec.key, slot.total - 1
 
-    def state(action: str, index: int) -> ButtonState:
+    def state(action: Action, index: int) -> ButtonState:
         return ButtonState(action, owner, index, code, key)
 
     at_start, at_end = slot.index <= 0, slot.index >= last
     view = discord.ui.View(timeout=None)
-    view.add_item(PageButton(state("f", 0), emoji=FIRST, disabled=at_start))
-    view.add_item(PageButton(state("p", max(slot.index - 1, 0)), emoji=PREVIOUS, disabled=at_start))
-    view.add_item(PageButton(state("j", slot.index), label=f"{slot.index + 1} / {slot.total}", disabled=last <= 0))
-    view.add_item(PageButton(state("n", min(slot.index + 1, last)), emoji=NEXT, disabled=at_end))
-    view.add_item(PageButton(state("l", last), emoji=LAST, disabled=at_end))
-    view.add_item(PageButton(state("r", slot.index), emoji=RANDOM, disabled=last <= 0, row=1))
-    view.add_item(PageButton(state("d", slot.index), emoji=DELETE, row=1))
+    view.add_item(PageButton(state(Action.FIRST, 0), emoji=FIRST, disabled=at_start))
+    view.add_item(PageButton(state(Action.PREVIOUS, max(slot.index - 1, 0)), emoji=PREVIOUS, disabled=at_start))
+    view.add_item(
+        PageButton(state(Action.JUMP, slot.index), label=f"{slot.index + 1} / {slot.total}", disabled=last <= 0)
+    )
+    view.add_item(PageButton(state(Action.NEXT, min(slot.index + 1, last)), emoji=NEXT, disabled=at_end))
+    view.add_item(PageButton(state(Action.LAST, last), emoji=LAST, disabled=at_end))
+    view.add_item(PageButton(state(Action.RANDOM, slot.index), emoji=RANDOM, disabled=last <= 0, row=1))
+    view.add_item(PageButton(state(Action.DELETE, slot.index), emoji=DELETE, row=1))
     if private:
         view.add_item(
-            PageButton(state("s", slot.index), emoji=POST, label="Post", row=1, style=discord.ButtonStyle.primary)
+            PageButton(
+                state(Action.POST, slot.index), emoji=POST, label="Post", row=1, style=discord.ButtonStyle.primary
+            )
         )
     view.add_item(link_button(slot.item, row=1))
     view.stop()
@@ -241,8 +197,3 @@ def shared_view(item: Item) -> discord.ui.View:
     view.add_item(link_button(item))
     view.stop()
     return view
-
-
-def curated_spec() -> SearchSpec:
-    """The one curated list."""
-    return SearchSpec(KIND_CURATED)

@@ -10,18 +10,17 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.errors import BadInput
+from bot.answer import fail
+from bot.errors import BadInput, Expired
 from bot.keywords import search_phrases
-from bot.respond import refuse
-from bot.results import NOT_YOURS
-from bot.search import KIND_PHOTO, PEXELS_LOCALES, SearchSpec, pexels_locale, validate_query
 from bot.ui import NO_MENTIONS
+from bot.vocab import Kind, SearchSpec, pexels_locale, validate_query
+from bot.wire import SELECT_PATTERN, SelectState
 
 if TYPE_CHECKING:
     from bot.app import PexelsBot
 
 Interaction = discord.Interaction["PexelsBot"]
-SELECT_PATTERN = r"pxk:(?P<owner>[0-9]{1,20}):(?P<locale>[a-zA-Z-]{2,5})"
 NO_TEXT = "That message has no words I can search photos for. Try it on a message with some text."
 
 
@@ -35,43 +34,43 @@ def _message_text(message: discord.Message) -> str:
 class KeywordSelect(discord.ui.DynamicItem[discord.ui.Select[Any]], template=SELECT_PATTERN):
     """The phrase picker: who may use it and the language to search in live in its custom_id."""
 
-    def __init__(self, owner: int, locale: str | None, phrases: list[str] | None = None) -> None:
+    def __init__(self, state: SelectState | None, phrases: list[str] | None = None, *, custom_id: str = "") -> None:
         options = [discord.SelectOption(label=p[:100], value=p[:100]) for p in phrases or []]
         super().__init__(
             discord.ui.Select(
-                custom_id=f"pxk:{owner}:{locale or '-'}",
+                custom_id=state.encode() if state else custom_id,
                 placeholder="Pick what to look for",
                 options=options or [discord.SelectOption(label="-")],
             )
         )
-        self.owner = owner
-        self.locale = locale
+        self.state = state
+        """None when the choice carried a custom_id we would not have written: it is answered, not acted on."""
 
     @classmethod
     async def from_custom_id(
         cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str], /
     ) -> KeywordSelect:
         """Rebuild from a choice (the custom_id is untrusted input)."""
-        locale = match["locale"]
-        return cls(int(match["owner"]), locale if locale in PEXELS_LOCALES else None)
+        try:
+            return cls(SelectState.from_match(match))
+        except ValueError:
+            return cls(None, custom_id=match.string)
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
         """Run the chosen phrase as a private photo search, in place of the menu."""
         bot: PexelsBot = interaction.client
-        if not await bot.state.dedupe.claim(interaction.id):
-            return
-        if interaction.user.id != self.owner:
-            await refuse(interaction, NOT_YOURS)
-            return
-        data: Any = interaction.data or {}
-        values = data.get("values") or [""]
         try:
-            spec = SearchSpec(KIND_PHOTO, validate_query(str(values[0])), locale=self.locale)
-        except BadInput as exc:
-            await refuse(interaction, exc.user_message())
-            return
-        if await bot.results.search_allowed(interaction):
-            await bot.results.open_in_place(interaction, spec)
+            if not await bot.admission.claim(interaction):
+                return
+            if self.state is None:
+                raise Expired
+            data: Any = interaction.data or {}
+            values = data.get("values") or [""]
+            spec = SearchSpec(Kind.PHOTO, validate_query(str(values[0])), locale=self.state.locale)
+            await bot.admission.admit(interaction, "search", owner=self.state.owner)
+            await bot.buttons.open_in_place(interaction, spec)
+        except Exception as exc:
+            await fail(interaction, exc)
 
 
 class Discover(commands.Cog):
@@ -96,10 +95,9 @@ class Discover(commands.Cog):
         # In a worker thread: YAKE is CPU work (~25 ms for a long message, ~0.4 s to import on first use).
         phrases = await asyncio.to_thread(search_phrases, _message_text(message), limit=5)
         if not phrases:
-            await refuse(interaction, NO_TEXT)
-            return
+            raise BadInput(NO_TEXT)
         view = discord.ui.View(timeout=None)
-        view.add_item(KeywordSelect(interaction.user.id, pexels_locale(str(interaction.locale)), phrases))
+        view.add_item(KeywordSelect(SelectState(interaction.user.id, pexels_locale(str(interaction.locale))), phrases))
         view.stop()
         await interaction.response.send_message(
             "Pick what to look for on Pexels:", view=view, ephemeral=True, allowed_mentions=NO_MENTIONS

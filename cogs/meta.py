@@ -36,7 +36,7 @@ class Meta(commands.Cog):
         bot = self.bot
         quota = await bot.state.quota.snapshot()
         latency = bot.latency
-        hit_rate = bot.search.hit_rate
+        hit_rate = bot.store.hit_rate
         if quota.remaining is not None:
             left = f"{quota.remaining:,} of {quota.limit or bot.settings.pexels_monthly_limit:,} this period"
         else:

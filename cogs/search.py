@@ -1,45 +1,36 @@
-"""/photo, /video and /curated: validate, apply the cooldown, and hand the search to the results controller."""
+"""/photo, /video and /curated: build the search from the options and hand it to the result buttons.
+
+Bad options raise `BadInput` before any cooldown is spent; every error reaches the command tree's one
+error handler (`bot.errors`).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.errors import BadInput
-from bot.respond import refuse
-from bot.results import MODAL_PREFIX
-from bot.search import (
+from bot.ui import PageButton
+from bot.vocab import (
     COLOURS,
-    KIND_PHOTO,
-    KIND_VIDEO,
     PEXELS_LOCALES,
+    Kind,
+    Orientation,
     SearchSpec,
+    Size,
+    curated,
     parse_colour,
-    pexels_locale,
+    resolve_locale,
     validate_query,
 )
-from bot.ui import PageButton, curated_spec
+from bot.wire import MODAL_PREFIX
 
 if TYPE_CHECKING:
     from bot.app import PexelsBot
 
 Interaction = discord.Interaction["PexelsBot"]
-Orientation = Literal["landscape", "portrait", "square"]
-Size = Literal["large", "medium", "small"]
-
-
-def resolve_locale(interaction: Interaction, override: str | None) -> str | None:
-    """The `locale` option when given (checked), else the user's Discord language mapped to Pexels'."""
-    if override:
-        locale = pexels_locale(override.strip())
-        if locale is None:
-            raise BadInput(f"`{override[:20]}` isn't a language Pexels supports. Pick one from the list.")
-        return locale
-    return pexels_locale(str(interaction.locale))
 
 
 async def colour_choices(interaction: Interaction, current: str) -> list[app_commands.Choice[str]]:
@@ -68,16 +59,6 @@ class Search(commands.Cog):
         """Stop routing result buttons."""
         self.bot.remove_dynamic_items(PageButton)
 
-    async def _run(self, interaction: Interaction, build: Callable[[], SearchSpec], private: bool) -> None:
-        """Check the options (a mistake costs no cooldown), then the cooldown, then search."""
-        try:
-            spec = build()
-        except BadInput as exc:
-            await refuse(interaction, exc.user_message())
-            return
-        if await self.bot.results.search_allowed(interaction):
-            await self.bot.results.open(interaction, spec, private=private)
-
     @app_commands.command(name="photo", description="Find a photo on Pexels")
     @app_commands.describe(
         query="What to look for, like: sunset over the sea",
@@ -99,18 +80,15 @@ class Search(commands.Cog):
         locale: str | None = None,
     ) -> None:
         """Find a photo on Pexels."""
-        await self._run(
-            interaction,
-            lambda: SearchSpec(
-                KIND_PHOTO,
-                validate_query(query),
-                orientation,
-                size,
-                parse_colour(color),
-                resolve_locale(interaction, locale),
-            ),
-            private,
+        spec = SearchSpec(
+            Kind.PHOTO,
+            validate_query(query),
+            orientation,
+            size,
+            parse_colour(color),
+            resolve_locale(locale, str(interaction.locale)),
         )
+        await self.bot.buttons.open(interaction, spec, private=private)
 
     @app_commands.command(name="video", description="Find a video on Pexels")
     @app_commands.describe(
@@ -131,19 +109,16 @@ class Search(commands.Cog):
         locale: str | None = None,
     ) -> None:
         """Find a video on Pexels."""
-        await self._run(
-            interaction,
-            lambda: SearchSpec(
-                KIND_VIDEO, validate_query(query), orientation, size, None, resolve_locale(interaction, locale)
-            ),
-            private,
+        spec = SearchSpec(
+            Kind.VIDEO, validate_query(query), orientation, size, None, resolve_locale(locale, str(interaction.locale))
         )
+        await self.bot.buttons.open(interaction, spec, private=private)
 
     @app_commands.command(name="curated", description="Browse photos hand-picked by the Pexels team")
     @app_commands.describe(private="Browse privately and post only the photo you pick")
     async def curated(self, interaction: Interaction, private: bool = False) -> None:
         """Browse photos hand-picked by the Pexels team."""
-        await self._run(interaction, curated_spec, private)
+        await self.bot.buttons.open(interaction, curated(), private=private)
 
     @commands.Cog.listener()
     async def on_interaction(self, interaction: Interaction) -> None:
@@ -152,7 +127,7 @@ class Search(commands.Cog):
             data: Any = interaction.data or {}
             custom_id = str(data.get("custom_id", ""))
             if custom_id.startswith(MODAL_PREFIX):
-                await self.bot.results.submit_jump(interaction)
+                await self.bot.buttons.jump.submit(interaction)
 
 
 async def setup(bot: PexelsBot) -> None:

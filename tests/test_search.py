@@ -16,19 +16,19 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from bot.config import Secret
-from bot.errors import BadInput, PexelsAuthError, QuotaExhausted
+from bot.errors import BadInput, NoResults, PexelsAuthError, QuotaExhausted
 from bot.models import Photo, Video
 from bot.pexels import PexelsClient
-from bot.search import (
+from bot.service import SearchService, pexels_fetcher
+from bot.state.base import QuotaPolicy
+from bot.state.memory import MemoryState
+from bot.store import ResultStore
+from bot.vocab import (
     COLOURS,
-    KIND_CURATED,
-    KIND_PHOTO,
-    KIND_VIDEO,
     MAX_QUERY_LENGTH,
     MAX_RESULTS,
     PEXELS_LOCALES,
-    NoResults,
-    SearchService,
+    Kind,
     SearchSpec,
     normalise_query,
     parse_colour,
@@ -36,8 +36,6 @@ from bot.search import (
     query_identity,
     validate_query,
 )
-from bot.state.base import QuotaPolicy
-from bot.state.memory import MemoryState
 from tests.fakes.pexels import FakePexels
 
 TTL = 600
@@ -85,7 +83,7 @@ def make_env(
     client = PexelsClient(
         session, base_url=fake.url, api_key=Secret(fake.api_key), quota=state.quota, backoff=0.01, clock=clock
     )
-    return Env(fake, state, client, SearchService(client, state.cache, ttl=ttl), clock)
+    return Env(fake, state, client, SearchService(ResultStore(state.cache, pexels_fetcher(client), ttl=ttl)), clock)
 
 
 @pytest.fixture
@@ -94,7 +92,7 @@ def env(fake: FakePexels, session: aiohttp.ClientSession) -> Env:
 
 
 def photo(query: str) -> SearchSpec:
-    return SearchSpec(KIND_PHOTO, query)
+    return SearchSpec(Kind.PHOTO, query)
 
 
 def same_photo(item: object, data: dict[str, object]) -> bool:
@@ -113,13 +111,13 @@ async def test_case_and_whitespace_variants_share_one_entry(env: Env) -> None:
 
 async def test_options_and_locale_are_cached_apart(env: Env) -> None:
     specs = [
-        SearchSpec(KIND_PHOTO, "cat"),
-        SearchSpec(KIND_PHOTO, "cat", orientation="portrait"),
-        SearchSpec(KIND_PHOTO, "cat", size="large"),
-        SearchSpec(KIND_PHOTO, "cat", colour="#ffaa00"),
-        SearchSpec(KIND_PHOTO, "cat", colour="red"),
-        SearchSpec(KIND_PHOTO, "cat", locale="de-DE"),
-        SearchSpec(KIND_VIDEO, "cat"),
+        SearchSpec(Kind.PHOTO, "cat"),
+        SearchSpec(Kind.PHOTO, "cat", orientation="portrait"),
+        SearchSpec(Kind.PHOTO, "cat", size="large"),
+        SearchSpec(Kind.PHOTO, "cat", colour="#ffaa00"),
+        SearchSpec(Kind.PHOTO, "cat", colour="red"),
+        SearchSpec(Kind.PHOTO, "cat", locale="de-DE"),
+        SearchSpec(Kind.VIDEO, "cat"),
     ]
     first = [await env.service.result(spec, 0) for spec in specs]
     assert env.fake.count() == len(specs)
@@ -139,8 +137,8 @@ async def test_concurrent_identical_misses_make_one_request(env: Env) -> None:
     slots = await asyncio.gather(*(env.service.result(photo("Sea Turtle"), i) for i in range(10)))
     assert env.fake.count() == 1
     assert [s.item.id for s in slots] == [env.fake.photo("sea turtle", i)["id"] for i in range(10)]
-    assert env.service.misses == 1
-    assert env.service.hits == 9
+    assert env.service.store.misses == 1
+    assert env.service.store.hits == 9
 
 
 async def test_concurrent_misses_share_the_failure(env: Env) -> None:
@@ -180,11 +178,11 @@ async def test_every_result_is_the_one_pexels_serves_at_that_index(env: Env) -> 
 
 
 async def test_videos_and_curated(env: Env) -> None:
-    video = await env.service.result(SearchSpec(KIND_VIDEO, "rain"), 81)
+    video = await env.service.result(SearchSpec(Kind.VIDEO, "rain"), 81)
     assert isinstance(video.item, Video)
     assert video.item.id == env.fake.video("rain", 81)["id"]
     assert env.fake.requests[-1].path == "/videos/search"
-    curated = await env.service.result(SearchSpec(KIND_CURATED), 5)
+    curated = await env.service.result(SearchSpec(Kind.CURATED), 5)
     assert same_photo(curated.item, env.fake.photo("", 5))
     assert env.fake.requests[-1].path == "/v1/curated"
 
@@ -283,17 +281,17 @@ async def test_quota_exhausted_still_serves_cached_searches(fake: FakePexels, se
 
 
 async def test_hit_rate(env: Env) -> None:
-    assert env.service.hit_rate is None
+    assert env.service.store.hit_rate is None
     await env.service.result(photo("bridge"), 0)
-    assert (env.service.hits, env.service.misses) == (0, 1)
-    assert env.service.hit_rate == 0.0
+    assert (env.service.store.hits, env.service.store.misses) == (0, 1)
+    assert env.service.store.hit_rate == 0.0
     await env.service.result(photo("bridge"), 1)
-    assert (env.service.hits, env.service.misses) == (1, 1)
-    assert env.service.hit_rate == 0.5
+    assert (env.service.store.hits, env.service.store.misses) == (1, 1)
+    assert env.service.store.hit_rate == 0.5
     await env.service.result(photo("bridge"), 85)  # head from the cache, page 2 from Pexels
-    assert (env.service.hits, env.service.misses) == (2, 2)
+    assert (env.service.store.hits, env.service.store.misses) == (2, 2)
     await env.service.result(photo("bridge"), 2)
-    assert env.service.hit_rate == pytest.approx(3 / 5)
+    assert env.service.store.hit_rate == pytest.approx(3 / 5)
 
 
 # ------------------------------------------------------------------------------------------------ properties
@@ -329,13 +327,13 @@ def test_normalise_query_is_idempotent(text: str) -> None:
 def test_query_identity_ignores_case_and_spacing(pair: tuple[str, str]) -> None:
     a, b = pair
     assert query_identity(a) == query_identity(b)
-    assert SearchSpec(KIND_PHOTO, a).key == SearchSpec(KIND_PHOTO, b).key
+    assert SearchSpec(Kind.PHOTO, a).key == SearchSpec(Kind.PHOTO, b).key
 
 
 @given(WORD, WORD)
 def test_different_queries_have_different_keys(a: str, b: str) -> None:
     assume(query_identity(a) != query_identity(b))
-    assert SearchSpec(KIND_PHOTO, a).key != SearchSpec(KIND_PHOTO, b).key
+    assert SearchSpec(Kind.PHOTO, a).key != SearchSpec(Kind.PHOTO, b).key
 
 
 @given(st.text(alphabet=" \t\n\r\u3000\u00a0\u2003\u2028\x0b\x0c", max_size=50))

@@ -15,21 +15,8 @@ from hypothesis import strategies as st
 
 from bot.errors import BadInput
 from bot.models import Photo, Video, VideoFile
-from bot.search import (
-    COLOURS,
-    KIND_CURATED,
-    KIND_PHOTO,
-    KIND_VIDEO,
-    ORIENTATIONS,
-    PEXELS_LOCALES,
-    SIZES,
-    SearchSpec,
-    Slot,
-    parse_colour,
-    validate_query,
-)
+from bot.service import Slot
 from bot.ui import (
-    ACTIONS,
     DELETE,
     FIRST,
     LAST,
@@ -39,17 +26,18 @@ from bot.ui import (
     POST,
     PREVIOUS,
     RANDOM,
-    ButtonState,
     PageButton,
-    footer_text,
     photo_embed,
-    query_from_message,
     result_embed,
     result_view,
     title_from_page,
     video_embed,
 )
+from bot.vocab import COLOURS, ORIENTATIONS, PEXELS_LOCALES, SIZES, Kind, SearchSpec, parse_colour, validate_query
+from bot.wire import Action, ButtonState, decode_options, encode_options, footer_text, parse_footer
 from tests.fakes.pexels import FakePexels
+
+ACTIONS = list(Action)
 
 FAKE = FakePexels()  # never started: only its deterministic content generators are used here
 
@@ -64,7 +52,7 @@ colours = st.one_of(
 )
 specs = st.builds(
     SearchSpec,
-    kind=st.sampled_from([KIND_PHOTO, KIND_VIDEO, KIND_CURATED]),
+    kind=st.sampled_from([Kind.PHOTO, Kind.VIDEO, Kind.CURATED]),
     query=st.just(""),
     orientation=st.one_of(st.none(), st.sampled_from(ORIENTATIONS)),
     size=st.one_of(st.none(), st.sampled_from(SIZES)),
@@ -76,7 +64,7 @@ states = st.builds(
     action=st.sampled_from(sorted(ACTIONS)),
     owner=st.integers(0, 2**64 - 1),
     index=st.integers(0, 239),
-    spec_code=specs.map(SearchSpec.code),
+    options=specs.map(encode_options),
     key=st.text(alphabet=HEX, min_size=12, max_size=12),
 )
 VALID_ID = "px:n:123456789012345678:4:p.portrait.-.#ffaa00.de-DE:0123456789ab"
@@ -88,7 +76,7 @@ VALID_ID = "px:n:123456789012345678:4:p.portrait.-.#ffaa00.de-DE:0123456789ab"
 def test_a_known_custom_id() -> None:
     state = ButtonState.parse(VALID_ID)
     assert state == ButtonState("n", 123456789012345678, 4, "p.portrait.-.#ffaa00.de-DE", "0123456789ab")
-    assert state.spec("sunset") == SearchSpec(KIND_PHOTO, "sunset", "portrait", None, "#ffaa00", "de-DE")
+    assert state.spec("sunset") == SearchSpec(Kind.PHOTO, "sunset", "portrait", None, "#ffaa00", "de-DE")
     assert state.encode() == VALID_ID
 
 
@@ -100,13 +88,13 @@ def test_button_state_round_trip(state: ButtonState) -> None:
     assert len(custom_id) <= 100
     assert ButtonState.parse(custom_id) == state
     spec = state.spec("any query")
-    assert spec.code() == state.spec_code
+    assert encode_options(spec) == state.options
     assert spec.query == "any query"
 
 
 @given(specs, st.text(min_size=1, max_size=100))
 def test_spec_code_round_trip(spec: SearchSpec, query: str) -> None:
-    assert SearchSpec.from_code(spec.code(), query) == replace(spec, query=query)
+    assert decode_options(encode_options(spec), query) == replace(spec, query=query)
 
 
 @given(st.text())
@@ -146,7 +134,7 @@ def test_mutated_custom_ids_parse_or_raise_value_error(custom_id: str) -> None:
     assert state.action in ACTIONS
     assert 0 <= state.owner < 2**64
     assert re.fullmatch(r"[0-9a-f]{12}", state.key)
-    assert SearchSpec.from_code(state.spec_code, "").code() == state.spec_code
+    assert encode_options(decode_options(state.options, "")) == state.options
 
 
 HOSTILE = [
@@ -218,7 +206,7 @@ def a_photo(index: int = 2, query: str = "sunset") -> Photo:
 
 
 def a_slot(item: Photo | Video, index: int = 2, total: int = 240, spec: SearchSpec | None = None) -> Slot:
-    return Slot(item, index, total, spec or SearchSpec(KIND_PHOTO, "sunset"))
+    return Slot(item, index, total, spec or SearchSpec(Kind.PHOTO, "sunset"))
 
 
 _LINK = re.compile(r"(?<!\\)\[((?:\\.|[^\]\\])*)\]\(([^)\s]*)\)")
@@ -283,9 +271,16 @@ def test_photographer_name_cannot_inject_markdown_links(name: str) -> None:
 
 
 def test_footer_text() -> None:
-    photo = a_photo()
-    assert footer_text(a_slot(photo, 0, 1)) == '1 / 1 · "sunset"'
-    assert footer_text(a_slot(photo, 2, 240, SearchSpec(KIND_CURATED))) == "3 / 240 · Curated by Pexels"
+    assert footer_text(1, 1, SearchSpec(Kind.PHOTO, "sunset")) == '1 / 1 · "sunset"'
+    assert footer_text(3, 240, SearchSpec(Kind.CURATED)) == "3 / 240 · Curated by Pexels"
+
+
+def query_from_message(message: Any) -> str | None:
+    """What a press reads back: the query in the footer of the message's first embed."""
+    if message is None or not message.embeds:
+        return None
+    footer = parse_footer(message.embeds[0].footer.text)
+    return footer.query if footer else None
 
 
 def message_with(embed: discord.Embed) -> Any:
@@ -302,13 +297,13 @@ def test_query_round_trips_through_the_footer(text: str) -> None:
     except BadInput:
         return  # not a query anybody could have searched for
     photo = a_photo()
-    embed = photo_embed(photo, a_slot(photo, 5, 17, SearchSpec(KIND_PHOTO, query)))
+    embed = photo_embed(photo, a_slot(photo, 5, 17, SearchSpec(Kind.PHOTO, query)))
     assert query_from_message(message_with(embed)) == query
 
 
 def test_query_from_other_messages() -> None:
     photo = a_photo()
-    curated = photo_embed(photo, a_slot(photo, 0, 240, SearchSpec(KIND_CURATED)))
+    curated = photo_embed(photo, a_slot(photo, 0, 240, SearchSpec(Kind.CURATED)))
     assert query_from_message(message_with(curated)) == ""
     assert query_from_message(None) is None
     assert query_from_message(SimpleNamespace(embeds=[])) is None  # type: ignore[arg-type]
@@ -325,7 +320,7 @@ def a_video(index: int = 0, **changes: Any) -> Video:
 )
 def test_video_embed_duration(seconds: int, shown: str) -> None:
     video = a_video(duration=seconds)
-    embed = video_embed(video, a_slot(video, spec=SearchSpec(KIND_VIDEO, "ocean")))
+    embed = video_embed(video, a_slot(video, spec=SearchSpec(Kind.VIDEO, "ocean")))
     assert embed.description is not None
     assert f"⏱ {shown} ·" in embed.description
 
@@ -334,7 +329,7 @@ def test_video_embed() -> None:
     data = FAKE.video("ocean", 0)
     video = a_video(duration=17)
     assert video.file is not None
-    embed = video_embed(video, a_slot(video, 0, 240, SearchSpec(KIND_VIDEO, "ocean")))
+    embed = video_embed(video, a_slot(video, 0, 240, SearchSpec(Kind.VIDEO, "ocean")))
     assert embed.description is not None
     assert "0:17" in embed.description
     assert video.file.link in link_targets(embed.description)
@@ -345,12 +340,12 @@ def test_video_embed() -> None:
     assert data["user"]["url"] in link_targets(embed.description)
     assert f"({PEXELS_URL})" in embed.description
     assert embed.footer.text == '1 / 240 · "ocean"'
-    assert result_embed(a_slot(video, 0, 240, SearchSpec(KIND_VIDEO, "ocean"))).to_dict() == embed.to_dict()
+    assert result_embed(a_slot(video, 0, 240, SearchSpec(Kind.VIDEO, "ocean"))).to_dict() == embed.to_dict()
 
 
 def test_video_embed_without_a_playable_file() -> None:
     video = a_video(file=None)
-    embed = video_embed(video, a_slot(video, spec=SearchSpec(KIND_VIDEO, "ocean")))
+    embed = video_embed(video, a_slot(video, spec=SearchSpec(Kind.VIDEO, "ocean")))
     assert embed.description is not None
     assert ".mp4" not in embed.description
     assert video.url in link_targets(embed.description)
@@ -358,7 +353,7 @@ def test_video_embed_without_a_playable_file() -> None:
 
 def test_video_embed_links_exactly_the_chosen_file() -> None:
     video = a_video(file=VideoFile("https://videos.example/clip_1280_720.mp4", 1280, 720))
-    embed = video_embed(video, a_slot(video, spec=SearchSpec(KIND_VIDEO, "ocean")))
+    embed = video_embed(video, a_slot(video, spec=SearchSpec(Kind.VIDEO, "ocean")))
     assert embed.description is not None
     assert "https://videos.example/clip_1280_720.mp4" in link_targets(embed.description)
     assert "1280×720" in embed.description
@@ -383,7 +378,7 @@ def face(button: discord.ui.Button[Any]) -> str:
 @pytest.mark.parametrize("private", [False, True])
 async def test_result_view_layout(private: bool) -> None:
     photo = a_photo()
-    spec = SearchSpec(KIND_PHOTO, "sunset", colour="#ffaa00")
+    spec = SearchSpec(Kind.PHOTO, "sunset", colour="#ffaa00")
     view = result_view(Slot(photo, 2, 240, spec), owner=4242, private=private)
     found = buttons(view)
     expected = [FIRST, PREVIOUS, "3 / 240", NEXT, LAST, RANDOM, DELETE, *([POST] if private else []), "View on Pexels"]
@@ -398,7 +393,7 @@ async def test_result_view_layout(private: bool) -> None:
     parsed = [ButtonState.parse(c) for c in custom_ids if c is not None]
     assert all(len(c or "") <= 100 for c in custom_ids)
     assert {p.owner for p in parsed} == {4242}
-    assert {p.spec_code for p in parsed} == {spec.code()}
+    assert {p.options for p in parsed} == {encode_options(spec)}
     assert {p.key for p in parsed} == {spec.key}
     targets = {p.action: p.index for p in parsed}
     assert (targets["f"], targets["p"], targets["n"], targets["l"]) == (0, 1, 3, 239)
@@ -411,7 +406,7 @@ async def test_result_view_layout(private: bool) -> None:
 async def test_result_view_disables_what_leads_nowhere(total: int, data: st.DataObject) -> None:
     index = data.draw(st.integers(0, total - 1))
     photo = a_photo()
-    view = result_view(Slot(photo, index, total, SearchSpec(KIND_PHOTO, "sunset")), owner=1)
+    view = result_view(Slot(photo, index, total, SearchSpec(Kind.PHOTO, "sunset")), owner=1)
     by_face = {face(b): b for b in buttons(view)}
     assert by_face[FIRST].disabled == by_face[PREVIOUS].disabled == (index == 0)
     assert by_face[NEXT].disabled == by_face[LAST].disabled == (index == total - 1)
@@ -427,7 +422,7 @@ async def test_result_view_disables_what_leads_nowhere(total: int, data: st.Data
 
 async def test_result_view_for_a_video() -> None:
     video = a_video()
-    view = result_view(Slot(video, 0, 1, SearchSpec(KIND_VIDEO, "ocean")), owner=7)
+    view = result_view(Slot(video, 0, 1, SearchSpec(Kind.VIDEO, "ocean")), owner=7)
     found = buttons(view)
     assert face(found[-1]) == "Watch on Pexels"
     assert found[-1].url == video.url

@@ -1,9 +1,11 @@
 """Answering interactions inside Discord's rules: a first response within 3 s, and visibility that holds.
 
-Fast work is answered directly. Work that may be slow (it can call Pexels) races a short deadline and
-defers only when it loses, with the visibility the final answer will have. A refusal that comes after a
-public defer deletes the public "thinking…" placeholder and is sent privately instead
-(discord-wire.md §3.4.1): the first followup after a defer keeps the defer's visibility.
+Discord gives an interaction 3 seconds for its first response, and one acknowledgement only
+(https://discord.com/developers/docs/interactions/receiving-and-responding). Fast work is answered
+directly. Work that may be slow (it can call Pexels) races a short deadline and defers only when it
+loses, with the visibility the final answer will have: a deferred response's visibility can't be
+changed later. A refusal that comes after a public defer deletes the public "thinking…" placeholder
+and is sent privately instead.
 """
 
 from __future__ import annotations
@@ -16,19 +18,18 @@ from typing import Any
 
 import discord
 
-from bot.errors import BotError
+from bot.errors import user_message
 from bot.ui import NO_MENTIONS
 
 log = logging.getLogger(__name__)
 
 FAST_PATH = 1.2
 """Seconds we wait for work before deferring: well inside Discord's 3 s, with room for the callback itself."""
-SORRY = "Something went wrong on our side and it has been logged. Please try again."
 
 
 @dataclass(slots=True)
 class Reply:
-    """A message to send, or to put in place of the one a button is on."""
+    """A message to send, or to put in place of the one a component is on."""
 
     embed: discord.Embed | None = None
     view: discord.ui.View | None = None
@@ -48,20 +49,21 @@ class Reply:
         return kwargs
 
 
-def user_message(error: BaseException) -> str:
-    """What to tell the user about an error; logs the ones that are bugs."""
-    if isinstance(error, BotError):
-        return error.user_message()
-    log.error("Unexpected error while answering an interaction", exc_info=error)
-    return SORRY
-
-
 async def refuse(interaction: discord.Interaction[Any], message: str) -> None:
     """Tell only the user who acted, whatever state the interaction is in."""
     if not interaction.response.is_done():
         await interaction.response.send_message(message, ephemeral=True, allowed_mentions=NO_MENTIONS)
         return
     await interaction.followup.send(message, ephemeral=True, allowed_mentions=NO_MENTIONS)
+
+
+async def fail(interaction: discord.Interaction[Any], error: BaseException) -> None:
+    """The end of the one error path: tell the user privately what went wrong (see `bot.errors`)."""
+    message = user_message(error, where=f"interaction {interaction.id}")
+    try:
+        await refuse(interaction, message)
+    except discord.HTTPException as exc:
+        log.warning("Could not tell user %s about an error (%s): %s", interaction.user.id, error, exc)
 
 
 async def _race(work: Awaitable[Reply], defer: Callable[[], Awaitable[object]]) -> tuple[asyncio.Future[Reply], bool]:
@@ -83,7 +85,7 @@ async def answer_command(interaction: discord.Interaction[Any], work: Awaitable[
     try:
         reply = await task
     except Exception as exc:
-        message = user_message(exc)
+        message = user_message(exc, where=f"interaction {interaction.id}")
         if fast:
             await refuse(interaction, message)
             return
@@ -104,7 +106,7 @@ async def answer_update(interaction: discord.Interaction[Any], work: Awaitable[R
     try:
         reply = await task
     except Exception as exc:
-        await refuse(interaction, user_message(exc))
+        await fail(interaction, exc)
         return
     if fast:
         await interaction.response.edit_message(**reply.kwargs())

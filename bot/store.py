@@ -1,0 +1,119 @@
+"""The result store: chunks of results in the shared cache, fetched once however many ask at once."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable
+from dataclasses import replace
+
+from bot.models import Chunk
+from bot.state.base import Cache
+from bot.vocab import Kind, SearchSpec
+from bot.wire import decode_chunk, encode_chunk
+
+log = logging.getLogger(__name__)
+
+DECODED_CHUNKS = 64
+"""Decoded chunks kept beside the cache (about 40 KB each): the ones being browsed right now."""
+EMPTY_TTL = 3600
+CURATED_TTL = 3600
+"""Pexels adds curated photos every hour."""
+
+Fetch = Callable[[SearchSpec, int], Awaitable[Chunk]]
+"""Asks Pexels for chunk `n` (from 1) of a search."""
+
+
+class ResultStore:
+    """Chunks by (search, number): from the cache, else from Pexels through one shared fetch per chunk."""
+
+    def __init__(self, cache: Cache, fetch: Fetch, *, ttl: int) -> None:
+        self._cache = cache
+        self._fetch = fetch
+        self._ttl = ttl
+        self._inflight: dict[str, asyncio.Task[Chunk]] = {}
+        self._decoded: OrderedDict[str, tuple[bytes, Chunk]] = OrderedDict()
+        self.hits = 0
+        self.misses = 0
+
+    @property
+    def hit_rate(self) -> float | None:
+        """Share of chunk lookups served from the cache since start (None before the first)."""
+        looked = self.hits + self.misses
+        return self.hits / looked if looked else None
+
+    async def chunk(self, spec: SearchSpec, number: int) -> Chunk:
+        """Chunk `number` (from 1), asking Pexels when the cache doesn't hold it."""
+        key = _cache_key(spec, number)
+        cached = await self._cached(spec, key)
+        if cached is not None:
+            self.hits += 1
+            return cached
+        task = self._inflight.get(key)
+        if task is None:
+            self.misses += 1
+            task = asyncio.create_task(self._fetch_and_store(spec, number, key))
+            self._inflight[key] = task
+            task.add_done_callback(lambda done: self._forget(key, done))
+        else:
+            self.hits += 1
+        # Shielded: one waiter giving up (its interaction cancelled) must not cancel the fetch for the others.
+        return await asyncio.shield(task)
+
+    async def cached_chunk(self, spec: SearchSpec, number: int) -> Chunk | None:
+        """Chunk `number` if the cache holds it, without asking Pexels."""
+        return await self._cached(spec, _cache_key(spec, number))
+
+    async def record_end(self, spec: SearchSpec, head: Chunk, end: int) -> Chunk:
+        """Remember (for every process) that this search really ends at `end`; return the updated first chunk."""
+        if head.end is not None and head.end <= end:
+            return head
+        head = replace(head, end=end)
+        log.info("Pexels serves %d results for search %s, not the %d it reports", end, spec.key, head.reported)
+        await self._store(spec, _cache_key(spec, 1), head)
+        return head
+
+    async def _cached(self, spec: SearchSpec, key: str) -> Chunk | None:
+        raw = await self._cache.get(key)
+        if raw is None:
+            return None
+        # A page turn reads one result of 80; decoding all 80 again was most of a press's own CPU time.
+        memo = self._decoded.get(key)
+        if memo is not None and (memo[0] is raw or memo[0] == raw):
+            self._decoded.move_to_end(key)
+            return memo[1]
+        chunk = decode_chunk(spec.kind, raw)
+        if chunk is not None:
+            self._remember(key, raw, chunk)
+        return chunk
+
+    def _remember(self, key: str, raw: bytes, chunk: Chunk) -> None:
+        self._decoded[key] = (raw, chunk)
+        self._decoded.move_to_end(key)
+        if len(self._decoded) > DECODED_CHUNKS:
+            self._decoded.popitem(last=False)
+
+    def _forget(self, key: str, task: asyncio.Task[Chunk]) -> None:
+        del self._inflight[key]
+        if not task.cancelled():
+            task.exception()  # retrieved here too: every waiter may have given up
+
+    async def _fetch_and_store(self, spec: SearchSpec, number: int, key: str) -> Chunk:
+        chunk = await self._fetch(spec, number)
+        await self._store(spec, key, chunk)
+        return chunk
+
+    async def _store(self, spec: SearchSpec, key: str, chunk: Chunk) -> None:
+        raw = encode_chunk(chunk)
+        await self._cache.set(key, raw, self._ttl_for(spec, chunk))
+        self._remember(key, raw, chunk)
+
+    def _ttl_for(self, spec: SearchSpec, chunk: Chunk) -> int:
+        if not chunk.items:
+            return min(self._ttl, EMPTY_TTL)
+        return min(self._ttl, CURATED_TTL) if spec.kind is Kind.CURATED else self._ttl
+
+
+def _cache_key(spec: SearchSpec, number: int) -> str:
+    return f"search:{spec.key}:{number}"

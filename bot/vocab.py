@@ -1,0 +1,151 @@
+"""The input vocabulary: kinds of search, their options, query normalisation, and the search itself.
+
+Everything a user can ask for is declared here once; the cogs import these types, and the wire
+formats (`bot.wire`) encode them. Words used throughout the code:
+
+- a *result* is one photo or video, as a user sees it on a result message;
+- a *chunk* is one Pexels answer of up to 80 results (Pexels calls it a page);
+- a *search* (`SearchSpec`) is everything that decides the list of results.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Literal, get_args
+
+from bot.errors import BadInput
+
+MAX_QUERY_LENGTH = 100
+CHUNK_SIZE = 80
+"""Results per Pexels request (`per_page`, Pexels' maximum)."""
+MAX_RESULTS = 240
+"""How deep a result list can be browsed: three chunks at most, so one search never costs more than three
+requests of the 200 an hour the key allows, and the count we show is one Pexels can really serve."""
+
+
+class Kind(StrEnum):
+    """What is being searched."""
+
+    PHOTO = "photo"
+    VIDEO = "video"
+    CURATED = "curated"
+
+
+Orientation = Literal["landscape", "portrait", "square"]
+Size = Literal["large", "medium", "small"]
+ColourName = Literal[
+    "red", "orange", "yellow", "green", "turquoise", "blue", "violet", "pink", "brown", "black", "gray", "white"
+]  # fmt: skip
+ORIENTATIONS: tuple[Orientation, ...] = get_args(Orientation)
+SIZES: tuple[Size, ...] = get_args(Size)
+COLOURS: tuple[ColourName, ...] = get_args(ColourName)
+# fmt: off
+PEXELS_LOCALES = (
+    "en-US", "pt-BR", "es-ES", "ca-ES", "de-DE", "it-IT", "fr-FR", "sv-SE", "id-ID", "pl-PL",
+    "ja-JP", "zh-TW", "zh-CN", "ko-KR", "th-TH", "nl-NL", "hu-HU", "vi-VN", "cs-CZ", "da-DK",
+    "fi-FI", "uk-UA", "el-GR", "ro-RO", "nb-NO", "sk-SK", "tr-TR", "ru-RU",
+)
+"""The `locale` values Pexels' search accepts."""
+# fmt: on
+
+_HEX = re.compile(r"#?([0-9a-fA-F]{6}|[0-9a-fA-F]{3})")
+_SPACE = re.compile(r"\s+")
+
+
+def normalise_query(text: str) -> str:
+    """The query as we show and send it: Unicode-normalised, whitespace collapsed, trimmed."""
+    return _SPACE.sub(" ", unicodedata.normalize("NFKC", text)).strip()
+
+
+def query_identity(text: str) -> str:
+    """The part of a query that decides its results: case and spacing don't."""
+    return normalise_query(text).casefold()
+
+
+def validate_query(text: str) -> str:
+    """Return the normalised query, or raise BadInput saying what to type instead."""
+    query = normalise_query(text)
+    if not query:
+        raise BadInput("Type something to search for, like `/photo sunset`.")
+    if len(query) > MAX_QUERY_LENGTH:
+        raise BadInput(f"That search is {len(query)} characters long; keep it under {MAX_QUERY_LENGTH}.")
+    return query
+
+
+def parse_colour(text: str | None) -> str | None:
+    """A Pexels colour name or a hex code (`#ffaa00`, `fa0`), normalised; BadInput otherwise."""
+    if text is None or not text.strip():
+        return None
+    value = text.strip().lower()
+    if value in COLOURS:
+        return value
+    match = _HEX.fullmatch(value)
+    if not match:
+        raise BadInput(
+            f"`{value[:30]}` isn't a colour I know. Pick one of {', '.join(COLOURS)}, or a hex code like `#ffaa00`."
+        )
+    digits = match[1]
+    if len(digits) == 3:
+        digits = "".join(c * 2 for c in digits)
+    return "#" + digits
+
+
+def pexels_locale(discord_locale: str | None) -> str | None:
+    """Map a Discord client locale (`de`, `pt-BR`, `en-GB`) to the Pexels locale closest to it."""
+    if not discord_locale:
+        return None
+    if discord_locale in PEXELS_LOCALES:
+        return discord_locale
+    language = discord_locale.split("-")[0].lower()
+    aliases = {"no": "nb", "es-419": "es"}
+    language = aliases.get(discord_locale, aliases.get(language, language))
+    for locale in PEXELS_LOCALES:
+        if locale.split("-")[0].lower() == language:
+            return locale
+    return None
+
+
+def resolve_locale(override: str | None, client_locale: str | None) -> str | None:
+    """The `locale` option when given (checked), else the user's Discord language mapped to Pexels'."""
+    if override:
+        locale = pexels_locale(override.strip())
+        if locale is None:
+            raise BadInput(f"`{override[:20]}` isn't a language Pexels supports. Pick one from the list.")
+        return locale
+    return pexels_locale(client_locale)
+
+
+@dataclass(frozen=True, slots=True)
+class SearchSpec:
+    """Everything that decides a result list; also what a button needs to rebuild its result."""
+
+    kind: Kind
+    query: str = ""
+    orientation: Orientation | None = None
+    size: Size | None = None
+    colour: str | None = None
+    locale: str | None = None
+
+    @property
+    def key(self) -> str:
+        """A short, stable id of the results: equal for searches Pexels answers the same way."""
+        options = (self.orientation, self.size, self.colour, self.locale)
+        ident = "|".join([_KEY_KIND[self.kind], query_identity(self.query), *(v or "" for v in options)])
+        return hashlib.sha256(ident.encode()).hexdigest()[:12]
+
+    def describe(self) -> str:
+        """How the search reads in a footer: `"sunset"` or `Curated by Pexels`."""
+        return "Curated by Pexels" if self.kind is Kind.CURATED else f'"{self.query}"'
+
+
+_KEY_KIND = {Kind.PHOTO: "p", Kind.VIDEO: "v", Kind.CURATED: "c"}
+"""The letters result keys were first computed with: changing them would orphan every cached search."""
+
+
+def curated() -> SearchSpec:
+    """The one curated list."""
+    return SearchSpec(Kind.CURATED)
