@@ -24,7 +24,20 @@ from bot.ui import NO_MENTIONS
 log = logging.getLogger(__name__)
 
 FAST_PATH = 1.2
-"""Seconds we wait for work before deferring: well inside Discord's 3 s, with room for the callback itself."""
+"""Seconds from the interaction's creation we wait for work before deferring: well inside Discord's 3 s,
+with room for the answer's own round trip."""
+AUTOMOD_BLOCKED = 200000
+"""Discord's error code when a server's AutoMod rejects a message."""
+BLOCKED_BY_AUTOMOD = "This server's AutoMod blocked that result. Try another search, or ask the server's moderators."
+
+
+CLEARED: dict[str, Any] = {"embeds": [], "view": None, "allowed_mentions": NO_MENTIONS}
+"""Edit arguments that leave a message plain text: no embed, no buttons, nobody pinged."""
+
+
+def age(interaction: discord.Interaction[Any]) -> float:
+    """Seconds since Discord created the interaction (its snowflake time): Discord's 3 s start there."""
+    return max(0.0, discord.utils.utcnow().timestamp() - interaction.created_at.timestamp())
 
 
 @dataclass(slots=True)
@@ -57,58 +70,84 @@ async def refuse(interaction: discord.Interaction[Any], message: str) -> None:
     await interaction.followup.send(message, ephemeral=True, allowed_mentions=NO_MENTIONS)
 
 
+def _message_for(interaction: discord.Interaction[Any], error: BaseException) -> str:
+    if isinstance(error, discord.HTTPException) and error.code == AUTOMOD_BLOCKED:
+        return BLOCKED_BY_AUTOMOD
+    return user_message(error, where=f"interaction {interaction.id}")
+
+
 async def fail(interaction: discord.Interaction[Any], error: BaseException) -> None:
     """The end of the one error path: tell the user privately what went wrong (see `bot.errors`)."""
-    message = user_message(error, where=f"interaction {interaction.id}")
+    message = _message_for(interaction, error)
     try:
         await refuse(interaction, message)
     except discord.HTTPException as exc:
         log.warning("Could not tell user %s about an error (%s): %s", interaction.user.id, error, exc)
 
 
-async def _race(work: Awaitable[Reply], defer: Callable[[], Awaitable[object]]) -> tuple[asyncio.Future[Reply], bool]:
-    """Give `work` FAST_PATH seconds; if it needs longer, `defer` (and cancel the work if deferring fails)."""
+async def _race(
+    interaction: discord.Interaction[Any], work: Awaitable[Reply], defer: Callable[[], Awaitable[object]]
+) -> tuple[asyncio.Future[Reply], bool]:
+    """Give `work` until FAST_PATH after the interaction's creation; if it needs longer, `defer` (and cancel the
+    work if deferring fails). An interaction that arrived late is deferred at once."""
     task = asyncio.ensure_future(work)
-    done, _ = await asyncio.wait({task}, timeout=FAST_PATH)
+    budget = FAST_PATH - age(interaction)
+    if budget > 0:
+        await asyncio.wait({task}, timeout=budget)
+    elif not task.done():
+        late = FAST_PATH - budget
+        log.info(
+            "Interaction %s reached the bot %.1fs after Discord created it: deferring at once", interaction.id, late
+        )
+    done = task.done()
     if not done:
         try:
             await defer()
         except BaseException:
             task.cancel()
             raise
-    return task, bool(done)
+    return task, done
 
 
 async def answer_command(interaction: discord.Interaction[Any], work: Awaitable[Reply], *, ephemeral: bool) -> None:
     """Send the reply `work` produces as a new message, public or ephemeral; refusals always ephemeral."""
-    task, fast = await _race(work, lambda: interaction.response.defer(ephemeral=ephemeral, thinking=True))
+    task, fast = await _race(interaction, work, lambda: interaction.response.defer(ephemeral=ephemeral, thinking=True))
     try:
         reply = await task
-    except Exception as exc:
-        message = user_message(exc, where=f"interaction {interaction.id}")
         if fast:
-            await refuse(interaction, message)
-            return
-        if not ephemeral:
-            # The placeholder is public: remove it so the refusal can be private.
+            await interaction.response.send_message(ephemeral=ephemeral, **reply.kwargs())
+        else:
+            await interaction.edit_original_response(**reply.kwargs())
+    except Exception as exc:
+        await _refuse_after(interaction, exc, public_placeholder=not fast and not ephemeral)
+
+
+async def _refuse_after(interaction: discord.Interaction[Any], error: Exception, *, public_placeholder: bool) -> None:
+    """Answer an error privately whatever was sent so far: a private placeholder is edited into the refusal,
+    a public one is deleted first (its visibility can't change), nothing sent yet is a private message."""
+    message = _message_for(interaction, error)
+    try:
+        if not interaction.response.is_done():
+            await interaction.response.send_message(message, ephemeral=True, allowed_mentions=NO_MENTIONS)
+        elif public_placeholder:
             await interaction.delete_original_response()
-        await interaction.followup.send(message, ephemeral=True, allowed_mentions=NO_MENTIONS)
-        return
-    if fast:
-        await interaction.response.send_message(ephemeral=ephemeral, **reply.kwargs())
-    else:
-        await interaction.followup.send(ephemeral=ephemeral, **reply.kwargs())
+            await interaction.followup.send(message, ephemeral=True, allowed_mentions=NO_MENTIONS)
+        else:
+            await interaction.edit_original_response(
+                content=message, embeds=[], view=None, allowed_mentions=NO_MENTIONS
+            )
+    except discord.HTTPException as exc:
+        log.warning("Could not tell user %s about an error (%s): %s", interaction.user.id, error, exc)
 
 
 async def answer_update(interaction: discord.Interaction[Any], work: Awaitable[Reply]) -> None:
     """Put the reply `work` produces in place of the message the component is on."""
-    task, fast = await _race(work, interaction.response.defer)
+    task, fast = await _race(interaction, work, interaction.response.defer)
     try:
         reply = await task
+        if fast:
+            await interaction.response.edit_message(**reply.kwargs())
+        else:
+            await interaction.edit_original_response(**reply.kwargs())
     except Exception as exc:
         await fail(interaction, exc)
-        return
-    if fast:
-        await interaction.response.edit_message(**reply.kwargs())
-    else:
-        await interaction.edit_original_response(**reply.kwargs())

@@ -13,7 +13,7 @@ import yarl
 from discord import app_commands
 from discord.ext import commands
 
-from bot import __version__
+from bot import __version__, gateway
 from bot.admission import Admission
 from bot.answer import fail
 from bot.buttons import ResultButtons
@@ -27,6 +27,18 @@ from bot.ui import NO_MENTIONS
 log = logging.getLogger(__name__)
 
 EXTENSIONS = ("cogs.search", "cogs.discover", "cogs.meta")
+INSTALLS_TTL = 300.0
+"""Seconds /about reuses the application's install counts."""
+
+
+class _Quiet(logging.Filter):
+    """Drops discord.py's start-up warning about the GUILDS intent: this bot turns it off on purpose."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith("Guilds intent seems to be disabled")
+
+
+logging.getLogger("discord.state").addFilter(_Quiet())
 
 
 def point_discord_at(settings: Settings) -> None:
@@ -63,8 +75,10 @@ class PexelsBot(commands.AutoShardedBot):
         self, settings: Settings, *, state: State | None = None, freeze_heap: bool = False, **options: Any
     ) -> None:
         point_discord_at(settings)
+        # Interactions need no intent, and a bot that keeps nothing per server wants no GUILD_CREATE flood and
+        # no guild cache: /about counts installs from the application's own info.
         intents = discord.Intents.none()
-        intents.guilds = True  # for the server count in /about; interactions need no intent
+        gateway.install()
         options.setdefault("shard_count", settings.shard_count)
         options.setdefault("shard_ids", list(settings.shard_ids) if settings.shard_ids else None)
         super().__init__(
@@ -72,6 +86,8 @@ class PexelsBot(commands.AutoShardedBot):
             help_command=None,
             intents=intents,
             tree_cls=PexelsTree,
+            allowed_installs=app_commands.AppInstallationType(guild=True, user=True),
+            allowed_contexts=app_commands.AppCommandContext(guild=True, dm_channel=True, private_channel=True),
             allowed_mentions=NO_MENTIONS,
             activity=discord.CustomActivity(name="/photo to find a photo"),
             **options,
@@ -80,6 +96,7 @@ class PexelsBot(commands.AutoShardedBot):
         self._given_state = state
         self._freeze_heap = freeze_heap
         self.started_at = time.time()
+        self._installs: tuple[float, int | None, int | None] | None = None
 
     async def setup_hook(self) -> None:
         """Build the session, the shared state and the services; load the cogs. No command sync here."""
@@ -130,9 +147,25 @@ class PexelsBot(commands.AutoShardedBot):
         else:
             await super().before_identify_hook(shard_id, initial=initial)
 
+    async def launch_shard(self, gateway_url: yarl.URL, shard_id: int, *, initial: bool = False) -> None:
+        """Connect one shard, retrying while Discord is unreachable and giving up the moment the bot closes."""
+        await gateway.launch_shard(self, gateway_url, shard_id, initial=initial)
+
     async def on_ready(self) -> None:
         """Log once the gateway session is up."""
-        log.info("Connected as %s (%s) in %d servers", self.user, self.user and self.user.id, len(self.guilds))
+        log.info("Connected as %s (%s)", self.user, self.user and self.user.id)
+
+    async def installs(self) -> tuple[int | None, int | None]:
+        """How many servers and users have installed the app (Discord's approximate counts, at most 5 minutes old)."""
+        now = time.monotonic()
+        if self._installs is None or now - self._installs[0] > INSTALLS_TTL:
+            try:
+                info = await self.application_info()
+            except discord.HTTPException as exc:
+                log.warning("Could not read the application's install counts (%s); /about shows the last known", exc)
+                return self._installs[1:] if self._installs else (None, None)
+            self._installs = (now, info.approximate_guild_count, info.approximate_user_install_count)
+        return self._installs[1], self._installs[2]
 
     async def close(self) -> None:
         """Disconnect from Discord first, then release the session and the shared state."""

@@ -13,8 +13,8 @@ from typing import Any
 import discord
 
 from bot.admission import Admission
-from bot.answer import Reply, answer_command, answer_update, fail
-from bot.errors import Expired
+from bot.answer import AUTOMOD_BLOCKED, CLEARED, Reply, answer_command, answer_update, fail
+from bot.errors import BadInput, Expired
 from bot.jump import JumpModal
 from bot.service import SearchService
 from bot.ui import NO_MENTIONS, footer_of, is_private, result_embed, result_view, shared_embed, shared_view
@@ -23,7 +23,22 @@ from bot.wire import Action, ButtonState
 
 log = logging.getLogger(__name__)
 
+POST_NOT_ALLOWED = (
+    "This server only allows private results from apps its members installed, so this result can't be posted "
+    "here. Keep browsing privately, or ask for the bot to be added to the server."
+)
+POSTED = "📤 Posted to the channel."
+NOT_POSTED = "That result couldn't be posted to the channel ({reason}). It is still here: try 📤 Post again."
+
 Handler = Callable[[discord.Interaction[Any], ButtonState, SearchSpec], Awaitable[None]]
+
+
+def forced_private(interaction: discord.Interaction[Any]) -> bool:
+    """Whether Discord makes every response private here: a server that did not install the app, whose member
+    lacks *Use External Apps* (the app is only installed to the member's account)."""
+    if interaction.guild_id is None or interaction.is_guild_integration():
+        return False
+    return not interaction.permissions.use_external_apps
 
 
 class ResultButtons:
@@ -46,20 +61,25 @@ class ResultButtons:
     async def open(self, interaction: discord.Interaction[Any], spec: SearchSpec, *, private: bool) -> None:
         """Answer a search with its first result, publicly or only for the searcher (after the cooldown)."""
         await self.admission.admit(interaction, "search")
-        await answer_command(interaction, self.page(spec, 0, interaction.user.id, private=private), ephemeral=private)
+        locked = forced_private(interaction)
+        private = private or locked
+        page = self.page(spec, 0, interaction.user.id, private=private, can_post=not locked)
+        await answer_command(interaction, page, ephemeral=private)
 
     async def open_in_place(self, interaction: discord.Interaction[Any], spec: SearchSpec) -> None:
         """Turn the component's (private) message into a private result for `spec` (the caller admitted it)."""
-        await answer_update(interaction, self.page(spec, 0, interaction.user.id, private=True))
+        page = self.page(spec, 0, interaction.user.id, private=True, can_post=not forced_private(interaction))
+        await answer_update(interaction, page)
 
-    async def page(self, spec: SearchSpec, index: int, owner: int, *, private: bool) -> Reply:
+    async def page(self, spec: SearchSpec, index: int, owner: int, *, private: bool, can_post: bool = True) -> Reply:
         """The result message showing result `index` of `spec`."""
         slot = await self.search.result(spec, index)
-        return Reply(embed=result_embed(slot), view=result_view(slot, owner, private=private))
+        return Reply(embed=result_embed(slot), view=result_view(slot, owner, private=private, can_post=can_post))
 
     async def show(self, interaction: discord.Interaction[Any], spec: SearchSpec, index: int, owner: int) -> None:
         """Put result `index` in place of the message the component is on, keeping its visibility."""
-        await answer_update(interaction, self.page(spec, index, owner, private=is_private(interaction)))
+        page = self.page(spec, index, owner, private=is_private(interaction), can_post=not forced_private(interaction))
+        await answer_update(interaction, page)
 
     async def press(self, interaction: discord.Interaction[Any], state: ButtonState | None) -> None:
         """One press of a result button, from anyone, on any process, after any restart."""
@@ -87,18 +107,22 @@ class ResultButtons:
         await self.show(interaction, spec, await self.search.random_index(spec, state.index), state.owner)
 
     async def _post(self, interaction: discord.Interaction[Any], state: ButtonState, spec: SearchSpec) -> None:
-        """Post the current result publicly, credited and naming the sharer, then close the private picker."""
-        found = []
-
-        async def close_picker() -> Reply:
-            found.append(await self.search.result(spec, state.index))
-            return Reply(content="📤 Posted to the channel.", closes=True)
-
-        await answer_update(interaction, close_picker())
-        if found:
-            slot = found[0]
+        """Post the current result publicly, credited and naming the sharer; close the picker only once it exists."""
+        if forced_private(interaction):
+            raise BadInput(POST_NOT_ALLOWED)
+        await interaction.response.defer()
+        slot = await self.search.result(spec, state.index)
+        try:
             await interaction.followup.send(
                 embed=shared_embed(slot, interaction.user.display_name),
                 view=shared_view(slot.item),
                 allowed_mentions=NO_MENTIONS,
             )
+        except discord.HTTPException as exc:
+            reason = "this server's AutoMod blocked it" if exc.code == AUTOMOD_BLOCKED else "Discord refused it"
+            log.warning("Posting a result for user %s failed: %s", interaction.user.id, exc)
+            await interaction.followup.send(
+                NOT_POSTED.format(reason=reason), ephemeral=True, allowed_mentions=NO_MENTIONS
+            )
+            return
+        await interaction.edit_original_response(content=POSTED, **CLEARED)

@@ -152,8 +152,9 @@ class PageButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=BUTTON
         await interaction.client.buttons.press(interaction, self.state)
 
 
-def result_view(slot: Slot, owner: int, *, private: bool = False) -> discord.ui.View:
-    """The buttons under a result: ⏮ ◀ counter ▶ ⏭, then 🔀 🗑 (📤 when private) and a link to Pexels.
+def result_view(slot: Slot, owner: int, *, private: bool = False, can_post: bool = True) -> discord.ui.View:
+    """The buttons under a result: ⏮ ◀ counter ▶ ⏭, then 🔀 🗑 (📤 when private and posting is possible) and a link
+    to Pexels.
 
     The view is stopped before it is sent, so discord.py keeps nothing for it: presses are routed
     by the PageButton template alone.

@@ -54,7 +54,9 @@ class Meta(commands.Cog):
         )
         embed.add_field(name="Version", value=__version__)
         embed.add_field(name="Uptime", value=_uptime(time.time() - bot.started_at))
-        embed.add_field(name="Servers", value=f"{len(bot.guilds):,}")
+        servers, users = await bot.installs()
+        embed.add_field(name="Servers", value="—" if servers is None else f"{servers:,}")
+        embed.add_field(name="Users", value="—" if users is None else f"{users:,}")
         embed.add_field(
             name="Latency", value="—" if math.isinf(latency) or math.isnan(latency) else f"{latency * 1000:.0f} ms"
         )

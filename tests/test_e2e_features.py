@@ -36,8 +36,9 @@ async def test_browse_privately_then_post_publicly(make_rig: RigFactory) -> None
     posted = await rig.press(picker, "📤", user=user)
     answered_in_time(posted)
     await posted.wait_for(lambda r: any(not m.ephemeral for m in r.messages))
+    await posted.wait_for(lambda r: rig.discord.messages[picker.id].embeds == [])
     picker = rig.discord.messages[picker.id]
-    assert picker.embeds == [] and picker.buttons() == [], "the private picker closes"
+    assert picker.buttons() == [], "the private picker closes once the public post exists"
     assert "Posted" in (picker.content or "")
 
     public = list(rig.discord.channel_messages(DEFAULT_CHANNEL, viewer=rig.user(2).id))
