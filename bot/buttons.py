@@ -17,7 +17,7 @@ from bot.answer import AUTOMOD_BLOCKED, CLEARED, Reply, answer_command, answer_u
 from bot.errors import BadInput, Expired
 from bot.jump import JumpModal
 from bot.service import SearchService
-from bot.ui import NO_MENTIONS, footer_of, is_private, result_embed, result_view, shared_embed, shared_view
+from bot.ui import NO_MENTIONS, custom_ids, footer_of, is_private, result_embed, result_view, shared_embed, shared_view
 from bot.vocab import SearchSpec
 from bot.wire import Action, ButtonState
 
@@ -81,13 +81,19 @@ class ResultButtons:
         page = self.page(spec, index, owner, private=is_private(interaction), can_post=not forced_private(interaction))
         await answer_update(interaction, page)
 
-    async def press(self, interaction: discord.Interaction[Any], state: ButtonState | None) -> None:
-        """One press of a result button, from anyone, on any process, after any restart."""
+    async def press(self, interaction: discord.Interaction[Any]) -> None:
+        """One press of a result button, from anyone, on any process, after any restart: always answered."""
         try:
             if not await self.admission.claim(interaction):
                 return
-            if state is None:
-                raise Expired
+            data: Any = interaction.data or {}
+            custom_id = str(data.get("custom_id", ""))
+            try:
+                state = ButtonState.parse(custom_id)
+            except ValueError:
+                raise Expired from None
+            if custom_id not in custom_ids(interaction.message):
+                raise Expired  # a forged id, or a message that changed since
             await self.admission.admit(interaction, "button", owner=state.owner)
             if state.action is Action.DELETE:
                 await interaction.response.defer()

@@ -6,6 +6,7 @@ submission is routed by that id alone, so nothing is kept in memory per open mod
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -14,9 +15,12 @@ import discord
 from bot.admission import Admission
 from bot.answer import fail
 from bot.errors import BadInput, Expired
-from bot.ui import footer_of
+from bot.ui import custom_ids, footer_of
 from bot.vocab import SearchSpec
-from bot.wire import JUMP_FIELD, MODAL_PREFIX, ButtonState, parse_footer
+from bot.wire import BUTTON_PREFIX, JUMP_FIELD, MODAL_PREFIX, ButtonState, parse_footer
+
+_NUMBER = re.compile(r"[0-9]{1,6}")
+"""ASCII digits only: `str.isdigit` also accepts "²" and "①", which `int` then refuses."""
 
 Show = Callable[[discord.Interaction[Any], SearchSpec, int, int], Awaitable[None]]
 """Puts result `index` of a search, owned by `owner`, in place of the component's message."""
@@ -34,14 +38,12 @@ class JumpModal:
         footer = parse_footer(footer_of(interaction))
         total = footer.total if footer else None
         modal = discord.ui.Modal(title="Jump to a result", custom_id=state.encode(MODAL_PREFIX))
+        field: discord.ui.TextInput[Any] = discord.ui.TextInput(
+            custom_id=JUMP_FIELD, placeholder=str(min(state.index + 2, total or 1)), min_length=1, max_length=6
+        )
+        # The Label component (type 18) is Discord's current form for a modal's inputs.
         modal.add_item(
-            discord.ui.TextInput(
-                label=f"Result number (1 to {total})" if total else "Result number",
-                custom_id=JUMP_FIELD,
-                placeholder=str(min(state.index + 2, total or 1)),
-                min_length=1,
-                max_length=6,
-            )
+            discord.ui.Label(text=f"Result number (1 to {total})" if total else "Result number", component=field)
         )
         await interaction.response.send_modal(modal)
         modal.stop()  # answered statelessly by `submit`: nothing stays in memory per open modal
@@ -56,6 +58,8 @@ class JumpModal:
                 state = ButtonState.parse(str(data.get("custom_id", "")), modal=True)
             except ValueError:
                 raise Expired from None
+            if state.encode(BUTTON_PREFIX) not in custom_ids(interaction.message):
+                raise Expired  # not opened from this message (forged), or the message changed or is gone
             await self._admission.admit(interaction, "button", owner=state.owner)
             footer = footer_of(interaction)
             spec = state.search_of(footer)
@@ -64,7 +68,7 @@ class JumpModal:
             parsed = parse_footer(footer)
             total = parsed.total if parsed else 1
             raw = _modal_value(data.get("components", []), JUMP_FIELD).strip().replace(",", "")
-            if not raw.isdigit() or not 1 <= int(raw) <= total:
+            if not _NUMBER.fullmatch(raw) or not 1 <= int(raw) <= total:
                 raise BadInput(f"Type a result number from 1 to {total}.")
             await self._show(interaction, spec, int(raw) - 1, state.owner)
         except Exception as exc:

@@ -12,7 +12,7 @@ import discord
 
 from bot.models import Item, Photo, Video
 from bot.service import Slot
-from bot.wire import BUTTON_PATTERN, Action, ButtonState, encode_options, footer_text
+from bot.wire import Action, ButtonState, encode_options, footer_text
 
 PEXELS_URL = "https://www.pexels.com"
 PEXELS_GREEN = 0x05A081
@@ -110,80 +110,46 @@ def shared_embed(slot: Slot, sharer: str) -> discord.Embed:
     return embed
 
 
-class PageButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=BUTTON_PATTERN):
-    """Every result button: its custom_id says what it does; the bot's results controller does it."""
-
-    def __init__(
-        self,
-        state: ButtonState | None,
-        *,
-        custom_id: str | None = None,
-        label: str | None = None,
-        emoji: str | None = None,
-        disabled: bool = False,
-        row: int = 0,
-        style: discord.ButtonStyle = discord.ButtonStyle.secondary,
-    ) -> None:
-        super().__init__(
-            discord.ui.Button(
-                custom_id=custom_id or (state.encode() if state else None),
-                label=label,
-                emoji=emoji,
-                disabled=disabled,
-                row=row,
-                style=style,
-            )
-        )
-        self.state = state
-        """None when the press carried a custom_id we would not have written: it is answered, not acted on."""
-
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str], /
-    ) -> PageButton:
-        """Rebuild the button from a press (the custom_id is untrusted input)."""
-        try:
-            return cls(ButtonState.from_match(match))
-        except ValueError:
-            return cls(None, custom_id=match.string)
-
-    async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        """Hand the press to the bot's results controller."""
-        await interaction.client.buttons.press(interaction, self.state)
-
-
 def result_view(slot: Slot, owner: int, *, private: bool = False, can_post: bool = True) -> discord.ui.View:
     """The buttons under a result: ⏮ ◀ counter ▶ ⏭, then 🔀 🗑 (📤 when private and posting is possible) and a link
     to Pexels.
 
-    The view is stopped before it is sent, so discord.py keeps nothing for it: presses are routed
-    by the PageButton template alone.
+    Plain buttons whose custom_ids say everything (`bot.wire`); the view is stopped before it is sent, so
+    discord.py keeps nothing for it, and presses are routed by custom_id (`cogs.search`).
     """
     code, key, last = encode_options(slot.spec), slot.spec.key, slot.total - 1
 
-    def state(action: Action, index: int) -> ButtonState:
-        return ButtonState(action, owner, index, code, key)
+    def button(action: Action, index: int, *, row: int = 0, **options: Any) -> discord.ui.Button[Any]:
+        options.setdefault("style", discord.ButtonStyle.secondary)
+        return discord.ui.Button(custom_id=ButtonState(action, owner, index, code, key).encode(), row=row, **options)
 
     at_start, at_end = slot.index <= 0, slot.index >= last
     view = discord.ui.View(timeout=None)
-    view.add_item(PageButton(state(Action.FIRST, 0), emoji=FIRST, disabled=at_start))
-    view.add_item(PageButton(state(Action.PREVIOUS, max(slot.index - 1, 0)), emoji=PREVIOUS, disabled=at_start))
-    view.add_item(
-        PageButton(state(Action.JUMP, slot.index), label=f"{slot.index + 1} / {slot.total}", disabled=last <= 0)
-    )
-    view.add_item(PageButton(state(Action.NEXT, min(slot.index + 1, last)), emoji=NEXT, disabled=at_end))
-    view.add_item(PageButton(state(Action.LAST, last), emoji=LAST, disabled=at_end))
-    view.add_item(PageButton(state(Action.RANDOM, slot.index), emoji=RANDOM, disabled=last <= 0, row=1))
-    view.add_item(PageButton(state(Action.DELETE, slot.index), emoji=DELETE, row=1))
-    if private:
+    view.add_item(button(Action.FIRST, 0, emoji=FIRST, disabled=at_start))
+    view.add_item(button(Action.PREVIOUS, max(slot.index - 1, 0), emoji=PREVIOUS, disabled=at_start))
+    view.add_item(button(Action.JUMP, slot.index, label=f"{slot.index + 1} / {slot.total}", disabled=last <= 0))
+    view.add_item(button(Action.NEXT, min(slot.index + 1, last), emoji=NEXT, disabled=at_end))
+    view.add_item(button(Action.LAST, last, emoji=LAST, disabled=at_end))
+    view.add_item(button(Action.RANDOM, slot.index, emoji=RANDOM, disabled=last <= 0, row=1))
+    view.add_item(button(Action.DELETE, slot.index, emoji=DELETE, row=1))
+    if private and can_post:
         view.add_item(
-            PageButton(
-                state(Action.POST, slot.index), emoji=POST, label="Post", row=1, style=discord.ButtonStyle.primary
-            )
+            button(Action.POST, slot.index, emoji=POST, label="Post", row=1, style=discord.ButtonStyle.primary)
         )
     view.add_item(link_button(slot.item, row=1))
     view.stop()
     return view
+
+
+def custom_ids(message: discord.Message | None) -> set[str]:
+    """Every custom_id on a message's components (what a press may legitimately carry)."""
+    found: set[str] = set()
+    for row in message.components if message is not None else ():
+        for child in getattr(row, "children", ()):
+            custom_id = getattr(child, "custom_id", None)
+            if custom_id:
+                found.add(custom_id)
+    return found
 
 
 def link_button(item: Item, *, row: int = 0) -> discord.ui.Button[Any]:

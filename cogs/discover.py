@@ -10,18 +10,20 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.answer import fail
+from bot.answer import Reply, answer_command, fail
 from bot.errors import BadInput, Expired
 from bot.keywords import search_phrases
-from bot.ui import NO_MENTIONS
+from bot.ui import custom_ids
 from bot.vocab import Kind, SearchSpec, pexels_locale, validate_query
-from bot.wire import SELECT_PATTERN, SelectState
+from bot.wire import SELECT_PATTERN, SELECT_PREFIX, SelectState
 
 if TYPE_CHECKING:
     from bot.app import PexelsBot
 
 Interaction = discord.Interaction["PexelsBot"]
 NO_TEXT = "That message has no words I can search photos for. Try it on a message with some text."
+PICK = "Pick what to look for on Pexels:"
+_SELECT = re.compile(SELECT_PATTERN)
 
 
 def _message_text(message: discord.Message) -> str:
@@ -31,46 +33,22 @@ def _message_text(message: discord.Message) -> str:
     return "\n".join(parts)
 
 
-class KeywordSelect(discord.ui.DynamicItem[discord.ui.Select[Any]], template=SELECT_PATTERN):
-    """The phrase picker: who may use it and the language to search in live in its custom_id."""
+def phrase_menu(state: SelectState, phrases: list[str]) -> discord.ui.View:
+    """The private menu of search phrases; its custom_id says who may use it and the language to search in."""
+    view = discord.ui.View(timeout=None)
+    options = [discord.SelectOption(label=p[:100], value=p[:100]) for p in phrases]
+    view.add_item(discord.ui.Select(custom_id=state.encode(), placeholder="Pick what to look for", options=options))
+    view.stop()
+    return view
 
-    def __init__(self, state: SelectState | None, phrases: list[str] | None = None, *, custom_id: str = "") -> None:
-        options = [discord.SelectOption(label=p[:100], value=p[:100]) for p in phrases or []]
-        super().__init__(
-            discord.ui.Select(
-                custom_id=state.encode() if state else custom_id,
-                placeholder="Pick what to look for",
-                options=options or [discord.SelectOption(label="-")],
-            )
-        )
-        self.state = state
-        """None when the choice carried a custom_id we would not have written: it is answered, not acted on."""
 
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str], /
-    ) -> KeywordSelect:
-        """Rebuild from a choice (the custom_id is untrusted input)."""
-        try:
-            return cls(SelectState.from_match(match))
-        except ValueError:
-            return cls(None, custom_id=match.string)
-
-    async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        """Run the chosen phrase as a private photo search, in place of the menu."""
-        bot: PexelsBot = interaction.client
-        try:
-            if not await bot.admission.claim(interaction):
-                return
-            if self.state is None:
-                raise Expired
-            data: Any = interaction.data or {}
-            values = data.get("values") or [""]
-            spec = SearchSpec(Kind.PHOTO, validate_query(str(values[0])), locale=self.state.locale)
-            await bot.admission.admit(interaction, "search", owner=self.state.owner)
-            await bot.buttons.open_in_place(interaction, spec)
-        except Exception as exc:
-            await fail(interaction, exc)
+def offered(message: discord.Message | None) -> set[str]:
+    """The values the menu on `message` offers (a choice must be one of them)."""
+    values: set[str] = set()
+    for row in message.components if message is not None else ():
+        for child in getattr(row, "children", ()):
+            values.update(option.value for option in getattr(child, "options", ()))
+    return values
 
 
 class Discover(commands.Cog):
@@ -81,27 +59,54 @@ class Discover(commands.Cog):
         self.menu = app_commands.ContextMenu(name="Find photos", callback=self.find_photos)
 
     async def cog_load(self) -> None:
-        """Register the menu and route its select."""
+        """Register the menu."""
         self.bot.tree.add_command(self.menu)
-        self.bot.add_dynamic_items(KeywordSelect)
 
     async def cog_unload(self) -> None:
-        """Unregister the menu and its select."""
+        """Unregister the menu."""
         self.bot.tree.remove_command(self.menu.name, type=self.menu.type)
-        self.bot.remove_dynamic_items(KeywordSelect)
 
     async def find_photos(self, interaction: Interaction, message: discord.Message) -> None:
-        """Offer up to five photo searches drawn from the message's text."""
-        # In a worker thread: YAKE is CPU work (~25 ms for a long message, ~0.4 s to import on first use).
-        phrases = await asyncio.to_thread(search_phrases, _message_text(message), limit=5)
-        if not phrases:
-            raise BadInput(NO_TEXT)
-        view = discord.ui.View(timeout=None)
-        view.add_item(KeywordSelect(SelectState(interaction.user.id, pexels_locale(str(interaction.locale))), phrases))
-        view.stop()
-        await interaction.response.send_message(
-            "Pick what to look for on Pexels:", view=view, ephemeral=True, allowed_mentions=NO_MENTIONS
-        )
+        """Offer up to five photo searches drawn from the message's text (counts as a search for the cooldown)."""
+        await self.bot.admission.admit(interaction, "search")
+        state = SelectState(interaction.user.id, pexels_locale(str(interaction.locale)))
+
+        async def menu() -> Reply:
+            # In a worker thread: YAKE is CPU work (~25 ms for a long message, ~0.4 s to import on first use).
+            phrases = await asyncio.to_thread(search_phrases, _message_text(message), limit=5)
+            if not phrases:
+                raise BadInput(NO_TEXT)
+            return Reply(content=PICK, view=phrase_menu(state, phrases))
+
+        await answer_command(interaction, menu(), ephemeral=True)
+
+    @commands.Cog.listener()
+    async def on_interaction(self, interaction: Interaction) -> None:
+        """A choice in the menu: run it as a private photo search, in place of the menu."""
+        data: Any = interaction.data or {}
+        custom_id = data.get("custom_id")
+        if interaction.type is not discord.InteractionType.component or not isinstance(custom_id, str):
+            return
+        if not custom_id.startswith(SELECT_PREFIX):
+            return
+        try:
+            if not await self.bot.admission.claim(interaction):
+                return
+            match = _SELECT.fullmatch(custom_id)
+            if match is None or custom_id not in custom_ids(interaction.message):
+                raise Expired
+            try:
+                state = SelectState.from_match(match)
+            except ValueError:
+                raise Expired from None
+            values = data.get("values")
+            if not isinstance(values, list) or len(values) != 1 or values[0] not in offered(interaction.message):
+                raise Expired  # a value the menu never offered
+            spec = SearchSpec(Kind.PHOTO, validate_query(str(values[0])), locale=state.locale)
+            await self.bot.admission.admit(interaction, "search", owner=state.owner)
+            await self.bot.buttons.open_in_place(interaction, spec)
+        except Exception as exc:
+            await fail(interaction, exc)
 
 
 async def setup(bot: PexelsBot) -> None:

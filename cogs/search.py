@@ -12,7 +12,6 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.ui import PageButton
 from bot.vocab import (
     COLOURS,
     PEXELS_LOCALES,
@@ -25,7 +24,7 @@ from bot.vocab import (
     resolve_locale,
     validate_query,
 )
-from bot.wire import MODAL_PREFIX
+from bot.wire import BUTTON_PREFIX, MODAL_PREFIX
 
 if TYPE_CHECKING:
     from bot.app import PexelsBot
@@ -50,14 +49,6 @@ class Search(commands.Cog):
 
     def __init__(self, bot: PexelsBot) -> None:
         self.bot = bot
-
-    async def cog_load(self) -> None:
-        """Route every result button press, including those on messages from before a restart."""
-        self.bot.add_dynamic_items(PageButton)
-
-    async def cog_unload(self) -> None:
-        """Stop routing result buttons."""
-        self.bot.remove_dynamic_items(PageButton)
 
     @app_commands.command(name="photo", description="Find a photo on Pexels")
     @app_commands.describe(
@@ -122,12 +113,16 @@ class Search(commands.Cog):
 
     @commands.Cog.listener()
     async def on_interaction(self, interaction: Interaction) -> None:
-        """Answer jump-to-result modals, which carry their state in their custom_id like the buttons."""
-        if interaction.type is discord.InteractionType.modal_submit:
-            data: Any = interaction.data or {}
-            custom_id = str(data.get("custom_id", ""))
-            if custom_id.startswith(MODAL_PREFIX):
-                await self.bot.buttons.jump.submit(interaction)
+        """Route result button presses and jump modals by their custom_id: they carry their whole state, so
+        presses on messages from before a restart or from another process work the same."""
+        data: Any = interaction.data or {}
+        custom_id = data.get("custom_id")
+        if not isinstance(custom_id, str):
+            return
+        if interaction.type is discord.InteractionType.component and custom_id.startswith(BUTTON_PREFIX):
+            await self.bot.buttons.press(interaction)
+        elif interaction.type is discord.InteractionType.modal_submit and custom_id.startswith(MODAL_PREFIX):
+            await self.bot.buttons.jump.submit(interaction)
 
 
 async def setup(bot: PexelsBot) -> None:
