@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
 import discord
+from discord import app_commands
 
 from bot.errors import user_message
 from bot.ui import NO_MENTIONS
@@ -28,6 +30,10 @@ FAST_PATH = 1.2
 with room for the answer's own round trip."""
 AUTOMOD_BLOCKED = 200000
 """Discord's error code when a server's AutoMod rejects a message."""
+UNKNOWN_INTERACTION = 10062
+"""Discord's error code for an interaction past its 3 s (or its token's 15 minutes)."""
+ALREADY_ACKNOWLEDGED = 40060
+"""Discord's error code for a second acknowledgement: after a 5xx, the first one may have been processed."""
 BLOCKED_BY_AUTOMOD = "This server's AutoMod blocked that result. Try another search, or ask the server's moderators."
 
 
@@ -70,6 +76,50 @@ async def refuse(interaction: discord.Interaction[Any], message: str) -> None:
     await interaction.followup.send(message, ephemeral=True, allowed_mentions=NO_MENTIONS)
 
 
+class _Expired:
+    """Reports interactions Discord had already expired: a WARNING each, a summary once a burst passes 5 a minute."""
+
+    def __init__(self) -> None:
+        self._window_start = -60.0
+        self._in_window = 0
+
+    def note(self, interaction: discord.Interaction[Any]) -> None:
+        now = time.monotonic()
+        if now - self._window_start >= 60.0:
+            if self._in_window > 5:
+                log.warning("%d more interactions expired before they were answered in the last minute",
+                            self._in_window - 5)  # fmt: skip
+            self._window_start, self._in_window = now, 0
+        self._in_window += 1
+        if self._in_window <= 5:
+            log.warning(
+                "Interaction %s expired before it was answered (%.1fs after Discord created it; Discord allows 3 s): "
+                "the event loop, the gateway or a shared store is too slow",
+                interaction.id,
+                age(interaction),
+            )
+
+
+EXPIRED = _Expired()
+
+
+def _expired(error: BaseException) -> bool:
+    if isinstance(error, app_commands.CommandInvokeError):
+        error = error.original
+    return isinstance(error, discord.NotFound) and error.code == UNKNOWN_INTERACTION
+
+
+async def acknowledge(interaction: discord.Interaction[Any], first: Awaitable[object]) -> None:
+    """Send the first response; a 40060 means an earlier attempt whose answer was lost (a 5xx) got through."""
+    try:
+        await first
+    except discord.HTTPException as exc:
+        if exc.code != ALREADY_ACKNOWLEDGED:
+            raise
+        log.info("Interaction %s: Discord had already processed our first response (its answer was lost)",
+                 interaction.id)  # fmt: skip
+
+
 def _message_for(interaction: discord.Interaction[Any], error: BaseException) -> str:
     if isinstance(error, discord.HTTPException) and error.code == AUTOMOD_BLOCKED:
         return BLOCKED_BY_AUTOMOD
@@ -78,10 +128,16 @@ def _message_for(interaction: discord.Interaction[Any], error: BaseException) ->
 
 async def fail(interaction: discord.Interaction[Any], error: BaseException) -> None:
     """The end of the one error path: tell the user privately what went wrong (see `bot.errors`)."""
+    if _expired(error):
+        EXPIRED.note(interaction)
+        return
     message = _message_for(interaction, error)
     try:
         await refuse(interaction, message)
     except discord.HTTPException as exc:
+        if _expired(exc):
+            EXPIRED.note(interaction)
+            return
         log.warning("Could not tell user %s about an error (%s): %s", interaction.user.id, error, exc)
 
 
@@ -111,25 +167,35 @@ async def _race(
 
 async def answer_command(interaction: discord.Interaction[Any], work: Awaitable[Reply], *, ephemeral: bool) -> None:
     """Send the reply `work` produces as a new message, public or ephemeral; refusals always ephemeral."""
-    task, fast = await _race(interaction, work, lambda: interaction.response.defer(ephemeral=ephemeral, thinking=True))
+    task, fast = await _race(
+        interaction,
+        work,
+        lambda: acknowledge(interaction, interaction.response.defer(ephemeral=ephemeral, thinking=True)),
+    )
     try:
         reply = await task
         if fast:
-            await interaction.response.send_message(ephemeral=ephemeral, **reply.kwargs())
+            await acknowledge(interaction, interaction.response.send_message(ephemeral=ephemeral, **reply.kwargs()))
         else:
             await interaction.edit_original_response(**reply.kwargs())
     except Exception as exc:
-        await _refuse_after(interaction, exc, public_placeholder=not fast and not ephemeral)
+        await _refuse_after(interaction, exc, deferred=not fast, public=not ephemeral)
 
 
-async def _refuse_after(interaction: discord.Interaction[Any], error: Exception, *, public_placeholder: bool) -> None:
+async def _refuse_after(
+    interaction: discord.Interaction[Any], error: Exception, *, deferred: bool, public: bool
+) -> None:
     """Answer an error privately whatever was sent so far: a private placeholder is edited into the refusal,
     a public one is deleted first (its visibility can't change), nothing sent yet is a private message."""
+    if _expired(error):
+        EXPIRED.note(interaction)
+        return
     message = _message_for(interaction, error)
     try:
-        if not interaction.response.is_done():
-            await interaction.response.send_message(message, ephemeral=True, allowed_mentions=NO_MENTIONS)
-        elif public_placeholder:
+        if not deferred:
+            await refuse(interaction, message)
+        elif public:
+            # Only once the public placeholder is gone: a followup would fill it, publicly.
             await interaction.delete_original_response()
             await interaction.followup.send(message, ephemeral=True, allowed_mentions=NO_MENTIONS)
         else:
@@ -137,16 +203,19 @@ async def _refuse_after(interaction: discord.Interaction[Any], error: Exception,
                 content=message, embeds=[], view=None, allowed_mentions=NO_MENTIONS
             )
     except discord.HTTPException as exc:
+        if _expired(exc):
+            EXPIRED.note(interaction)
+            return
         log.warning("Could not tell user %s about an error (%s): %s", interaction.user.id, error, exc)
 
 
 async def answer_update(interaction: discord.Interaction[Any], work: Awaitable[Reply]) -> None:
     """Put the reply `work` produces in place of the message the component is on."""
-    task, fast = await _race(interaction, work, interaction.response.defer)
+    task, fast = await _race(interaction, work, lambda: acknowledge(interaction, interaction.response.defer()))
     try:
         reply = await task
         if fast:
-            await interaction.response.edit_message(**reply.kwargs())
+            await acknowledge(interaction, interaction.response.edit_message(**reply.kwargs()))
         else:
             await interaction.edit_original_response(**reply.kwargs())
     except Exception as exc:

@@ -18,6 +18,8 @@ from bot.admission import Admission
 from bot.answer import fail
 from bot.buttons import ResultButtons
 from bot.config import Settings
+from bot.errors import BadInput
+from bot.invocation import check_invocation
 from bot.pexels import USER_AGENT, PexelsClient
 from bot.service import SearchService, pexels_fetcher
 from bot.state import QuotaPolicy, State, build_state
@@ -52,8 +54,18 @@ class PexelsTree(app_commands.CommandTree["PexelsBot"]):
     """The command tree: one place that turns every command error into a clear, private answer."""
 
     async def interaction_check(self, interaction: discord.Interaction[PexelsBot]) -> bool:
-        """Handle each interaction once, even when two processes briefly hold the same shard."""
-        return await interaction.client.state.dedupe.claim(interaction.id)
+        """Handle each interaction once (two processes may briefly hold the same shard), and only invocations of
+        commands this release defines, with options it can take: anything else gets a clear private answer."""
+        if not await interaction.client.admission.claim(interaction):
+            return False
+        if interaction.type is discord.InteractionType.autocomplete:
+            return True
+        try:
+            check_invocation(self, interaction.data)
+        except BadInput as exc:
+            await fail(interaction, exc)
+            return False
+        return True
 
     async def on_error(self, interaction: discord.Interaction[PexelsBot], error: app_commands.AppCommandError) -> None:
         """Every command error ends here: one private, clear answer (see `bot.errors`)."""
