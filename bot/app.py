@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import logging
 import time
@@ -29,8 +30,17 @@ from bot.ui import NO_MENTIONS
 log = logging.getLogger(__name__)
 
 EXTENSIONS = ("cogs.search", "cogs.discover", "cogs.meta")
+DRAIN_SECONDS = 8.0
+"""How long closing waits for answers in flight: well inside the 30 s a platform gives before SIGKILL."""
+_ANSWER_TASKS = ("CommandTree-invoker", "discord.py: on_interaction")
+"""The names discord.py gives the tasks that answer interactions (commands, and our component listeners)."""
 INSTALLS_TTL = 300.0
 """Seconds /about reuses the application's install counts."""
+
+
+def _answers_in_flight() -> set[asyncio.Task[Any]]:
+    current = asyncio.current_task()
+    return {t for t in asyncio.all_tasks() if t is not current and not t.done() and t.get_name() in _ANSWER_TASKS}
 
 
 class _Quiet(logging.Filter):
@@ -109,6 +119,7 @@ class PexelsBot(commands.AutoShardedBot):
         self._freeze_heap = freeze_heap
         self.started_at = time.time()
         self._installs: tuple[float, int | None, int | None] | None = None
+        self._draining = False
 
     async def setup_hook(self) -> None:
         """Build the session, the shared state and the services; load the cogs. No command sync here."""
@@ -180,7 +191,19 @@ class PexelsBot(commands.AutoShardedBot):
         return self._installs[1], self._installs[2]
 
     async def close(self) -> None:
-        """Disconnect from Discord first, then release the session and the shared state."""
+        """Stop taking new work (the gateway closes first), let answers in flight finish for a few seconds, then
+        release the session and the shared state: a deploy never leaves a user with "thinking…" forever."""
+        if not self._draining:
+            self._draining = True
+            await asyncio.gather(*(shard.disconnect() for shard in self.shards.values()), return_exceptions=True)
+            in_flight = _answers_in_flight()
+            if in_flight:
+                log.info(
+                    "Closing: finishing %d interaction(s) in flight (at most %.0fs)", len(in_flight), DRAIN_SECONDS
+                )
+                _, late = await asyncio.wait(in_flight, timeout=DRAIN_SECONDS)
+                if late:
+                    log.warning("Closing with %d interaction(s) still unanswered after %.0fs", len(late), DRAIN_SECONDS)
         await super().close()
         if hasattr(self, "session"):
             await self.session.close()
