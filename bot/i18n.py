@@ -146,7 +146,7 @@ def read_language(path: Path, code: str) -> Language:
 
 
 def _same_placeholders(code: str, msgid: str, texts: Iterable[str], singular: str | None = None) -> bool:
-    """A translation may only use the English fields (and a plural form may drop `{n}`, as "one" often reads)."""
+    """A translation may leave an English field out (as a "one" form may drop `{n}`), never add one."""
     try:
         expected = placeholders(msgid) | (placeholders(singular) if singular else frozenset())
         for text in texts:

@@ -199,7 +199,7 @@ def entries(catalog: Catalog) -> list[tuple[Any, ...]]:
     return [(m.id, m.context, " ".join(m.auto_comments), tuple(m.locations)) for m in catalog if m.id]
 
 
-def write_catalog(catalog: Catalog, path: Path, *, template: bool = False) -> None:
+def write_catalog(catalog: Catalog, path: Path) -> None:
     """Write a catalog the way every file here is written."""
     path.parent.mkdir(parents=True, exist_ok=True)
     buffer = io.BytesIO()
@@ -218,7 +218,7 @@ def extract(template_path: Path = TEMPLATE) -> bool:
     template = build_template()
     if template_path.exists() and entries(read_catalog(template_path)) == entries(template):
         return False
-    write_catalog(template, template_path, template=True)
+    write_catalog(template, template_path)
     return True
 
 
