@@ -719,12 +719,15 @@ def _word_sets(lang: str) -> tuple[frozenset[str], frozenset[str]]:
 
 
 def _unshowable(tokens: list[str], recased: list[str], names: _Names, lang: str) -> bool:
-    """True for a phrase that names a person or speaker, or is a lone proper noun not used as a place."""
+    """True for a phrase that names a person or speaker, or ends in a lone proper noun that is no place."""
     if any(tok[:1].isupper() and _base(tok) in names.blocked for tok in tokens):
         return True
-    if len(tokens) != 1 or not recased[0][:1].isupper() or lang == "de":  # German capitalises every noun
+    # A proper noun alone, or alone at the end after ordinary words ("premiere Zendaya"); a modifier
+    # before ordinary words is fine ("Christmas tree"). German capitalises every noun: not a sign there.
+    last = recased[-1]
+    if lang == "de" or not last[:1].isupper() or (len(recased) > 1 and recased[-2][:1].isupper()):
         return False
-    key = _base(tokens[0])
+    key = _base(tokens[-1])
     return key not in _places().known and key not in names.placed
 
 

@@ -63,7 +63,9 @@ def _body_parts(
 
 
 def _parts(message: discord.Message) -> Iterator[str]:
-    yield from _body_parts(message.content or "", message.components, message.embeds, message.attachments)
+    # discord.py sets Message.components only when the payload has the key; a payload may omit it.
+    components: Sequence[object] = getattr(message, "components", None) or ()
+    yield from _body_parts(message.content or "", components, message.embeds, message.attachments)
     poll = message.poll
     if poll is not None:
         yield poll.question or ""
