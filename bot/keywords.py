@@ -464,14 +464,14 @@ def _person_words(content: list[str], titled: bool, given: frozenset[str], place
     if any(" ".join(keys[:n]) in places.known for n in range(2, len(keys))):
         return []  # "Santa Monica Pier", "San Francisco Bay"
     if titled:
-        return content if len(content) <= 3 else []
+        return content if len(content) <= 2 else []  # "Prince Harry", not "Queen Elizabeth Olympic Park"
     first = next((i for i, k in enumerate(keys) if k in given), None)
     if first is None:
         return []
-    if first == 0 and 2 <= len(content) <= 3:
-        if keys[0] in places.major and len(content) == 3:
-            return []  # "Sydney Opera House"
-        return content
+    if first == 0 and len(content) == 2:
+        return content  # "Taylor Swift"
+    if first == 0 and len(content) == 3 and (keys[1] in given or len(keys[1]) == 1) and keys[0] not in places.major:
+        return content  # "Sarah Jessica Parker", "John F Kennedy"; not "Madison Square Garden"
     if first > 0 and len(content) - first == 2:
         return content[first:]  # "Prime Minister Kyriakos Mitsotakis", "Bundeskanzler Olaf Scholz"
     if len(content) == 1:
@@ -509,7 +509,7 @@ def _names(clean_text: str, proper: frozenset[str]) -> _Names:
             after = lowered[end : end + 2]
             is_place = " ".join(keys) in (places.known if len(keys) > 1 else places.major)
             speaker = (
-                (after[:1] and after[0] in _SPEECH_VERBS)
+                (bool(after) and after[0] in _SPEECH_VERBS)
                 # "People magazine reported", "Kelce later told"; not "Marathon organisers said"
                 or (len(after) == 2 and after[1] in _SPEECH_VERBS and (after[0] in _AUXILIARIES or after[0][-1] != "s"))
                 or prev in ("told", "tells", "telling", "via")
