@@ -9,14 +9,15 @@ from collections.abc import Awaitable, Callable
 from dataclasses import replace
 
 from bot.models import Chunk
-from bot.state.base import Cache
+from bot.state.base import WALL_CLOCK, Cache, Clock
 from bot.vocab import Kind, SearchSpec
 from bot.wire import decode_chunk, encode_chunk
 
 log = logging.getLogger(__name__)
 
 DECODED_CHUNKS = 64
-"""Decoded chunks kept beside the cache (about 40 KB each): the ones being browsed right now."""
+"""Decoded chunks kept beside the cache (about 40 KB each): the ones being browsed right now. They also serve
+page turns while the shared cache can't (Redis down), until their own TTL ends."""
 EMPTY_TTL = 3600
 CURATED_TTL = 3600
 """Pexels adds curated photos every hour."""
@@ -28,12 +29,14 @@ Fetch = Callable[[SearchSpec, int], Awaitable[Chunk]]
 class ResultStore:
     """Chunks by (search, number): from the cache, else from Pexels through one shared fetch per chunk."""
 
-    def __init__(self, cache: Cache, fetch: Fetch, *, ttl: int) -> None:
+    def __init__(self, cache: Cache, fetch: Fetch, *, ttl: int, clock: Clock = WALL_CLOCK) -> None:
         self._cache = cache
+        self._clock = clock
         self._fetch = fetch
         self._ttl = ttl
         self._inflight: dict[str, asyncio.Task[Chunk]] = {}
-        self._decoded: OrderedDict[str, tuple[bytes, Chunk]] = OrderedDict()
+        self._decoded: OrderedDict[str, tuple[bytes, Chunk, float]] = OrderedDict()
+        """cache key → (the cached bytes, their decoding, when they expire)."""
         self.hits = 0
         self.misses = 0
 
@@ -76,20 +79,24 @@ class ResultStore:
 
     async def _cached(self, spec: SearchSpec, key: str) -> Chunk | None:
         raw = await self._cache.get(key)
+        memo = self._decoded.get(key)
         if raw is None:
+            # Not in the shared cache: evicted, or the cache is unreachable. A chunk used here recently still is.
+            if memo is not None and memo[2] > self._clock():
+                self._decoded.move_to_end(key)
+                return memo[1]
             return None
         # A page turn reads one result of 80; decoding all 80 again was most of a press's own CPU time.
-        memo = self._decoded.get(key)
         if memo is not None and (memo[0] is raw or memo[0] == raw):
             self._decoded.move_to_end(key)
             return memo[1]
         chunk = decode_chunk(spec.kind, raw)
         if chunk is not None:
-            self._remember(key, raw, chunk)
+            self._remember(key, raw, chunk, self._ttl_for(spec, chunk))
         return chunk
 
-    def _remember(self, key: str, raw: bytes, chunk: Chunk) -> None:
-        self._decoded[key] = (raw, chunk)
+    def _remember(self, key: str, raw: bytes, chunk: Chunk, ttl: float) -> None:
+        self._decoded[key] = (raw, chunk, self._clock() + ttl)
         self._decoded.move_to_end(key)
         if len(self._decoded) > DECODED_CHUNKS:
             self._decoded.popitem(last=False)
@@ -105,9 +112,9 @@ class ResultStore:
         return chunk
 
     async def _store(self, spec: SearchSpec, key: str, chunk: Chunk) -> None:
-        raw = encode_chunk(chunk)
-        await self._cache.set(key, raw, self._ttl_for(spec, chunk))
-        self._remember(key, raw, chunk)
+        raw, ttl = encode_chunk(chunk), self._ttl_for(spec, chunk)
+        await self._cache.set(key, raw, ttl)
+        self._remember(key, raw, chunk, ttl)
 
     def _ttl_for(self, spec: SearchSpec, chunk: Chunk) -> int:
         if not chunk.items:

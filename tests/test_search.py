@@ -83,7 +83,13 @@ def make_env(
     client = PexelsClient(
         session, base_url=fake.url, api_key=Secret(fake.api_key), quota=state.quota, backoff=0.01, clock=clock
     )
-    return Env(fake, state, client, SearchService(ResultStore(state.cache, pexels_fetcher(client), ttl=ttl)), clock)
+    return Env(
+        fake,
+        state,
+        client,
+        SearchService(ResultStore(state.cache, pexels_fetcher(client), ttl=ttl, clock=clock)),
+        clock,
+    )
 
 
 @pytest.fixture
