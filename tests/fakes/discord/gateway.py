@@ -61,6 +61,7 @@ class GatewaySession:
         self.ws: web.WebSocketResponse | None = None
         self.conn: Conn | None = None
         self.buffer: list[tuple[int, str]] = []
+        self.unsent: dict[int, Callable[[], None]] = {}  # seq -> stamp of frames not yet written
         self.invalid = False
         self.resumes = 0
         self.ready = False
@@ -201,12 +202,16 @@ class GatewayMixin:
             frame = f'{{"op": 0, "s": {session.seq}, "t": {json.dumps(event)}, "d": {d_text}}}'
             session.buffer.append((session.seq, frame))
             del session.buffer[:-1000]
-            if before_send is not None:
-                before_send()
+            for old in [k for k in session.unsent if k <= session.seq - 1000]:
+                del session.unsent[old]
             conn = session.conn
             if conn is not None and not conn.ws.closed and conn.zombie is None:
+                if before_send is not None:
+                    before_send()
                 with contextlib.suppress(ConnectionError, RuntimeError):
                     await conn.send(frame)
+            elif before_send is not None:
+                session.unsent[session.seq] = before_send  # stamped when a RESUME replays it
 
     def _log_gateway(self, conn: Conn, kind: str, detail: Any = None) -> None:
         self.gateway_log.append(GatewayEvent(time.monotonic(), conn.number, kind, detail))
@@ -388,6 +393,9 @@ class GatewayMixin:
             client_seq = int(d.get("seq") or 0)
             for seq, frame in session.buffer:
                 if seq > client_seq:
+                    stamp = session.unsent.pop(seq, None)
+                    if stamp is not None:
+                        stamp()
                     await conn.send(frame)
             session.seq += 1
             await conn.send(json.dumps({"op": 0, "s": session.seq, "t": "RESUMED", "d": {"_trace": []}}))
