@@ -174,3 +174,28 @@ async def test_every_rest_call_is_recorded_with_its_route(fake: FakeDiscord, bot
     assert rec.calls[1].json["content"] == "x" and fake.calls_on("followup") == []
     with pytest.raises(ValueError, match="unknown route"):
         fake.fail_next("nowhere")
+
+
+async def test_forged_interactions_arrive_exactly_as_given(fake: FakeDiscord, bot: FaultBot) -> None:
+    say = fake.command("say")
+    data = {"id": say["id"], "name": "say", "type": 1, "options": [{"name": "text", "type": 3, "value": 5}]}
+    wrong_type = await fake.forge(2, data, user=make_user(12))
+    await wrong_type.wait_done()
+    assert wrong_type.payload["data"] == data and wrong_type.public_reply_text == "5"
+
+    unknown = await fake.forge(2, {"id": "1", "name": "nope", "type": 1}, user=make_user(12))
+    await unknown.expect_no_response()
+    assert unknown.payload["data"]["name"] == "nope" and unknown.owners == {"0": str(unknown.guild_id)}
+
+
+async def test_gateway_unreachable_then_back(fake: FakeDiscord, bot: FaultBot) -> None:
+    fake.gateway_down = True
+    await fake.drop_gateway(wait=False)
+    await fake.wait_until(lambda: fake.gateway_refusals >= 1, timeout=10)  # the handshake gets HTTP 503
+    assert fake.resumes == 0
+    fake.gateway_down = False
+    await fake.wait_until(lambda: fake.resumes == 1, timeout=15)
+    assert len(fake.identifies) == 1
+    rec = await fake.slash("slow", {"delay": 0.0}, user=make_user(13))
+    await rec.wait_done()
+    assert rec.ephemeral_reply_text == "slow pong"

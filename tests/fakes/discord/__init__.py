@@ -54,6 +54,8 @@ API reference (FakeDiscord; all interaction methods return an InteractionRecord 
              message_command(name, target, *, user, late, installs); user_command(name, target, *, user, …);
              click(message_id, button, *, user, late); select(message_id, values, *, user, custom_id, late);
              submit_modal(opened_by, values, *, shape=None|"row"|"label", late)
+             forge(itype, data, *, user, guild_id, channel_id, message=None, opened_by=None, late, installs)
+             (data exactly as given: wrong option types, unknown commands, custom_ids not on the message)
              `late=N`: the interaction was created N s before delivery (its snowflake is N s old).
     Targets: post_message(cid, *, author, content, embeds, components, flags, poll, message_snapshots);
              post_user_message(cid, content, *, author); post_forward(cid, original, *, author);
@@ -74,7 +76,8 @@ API reference (FakeDiscord; all interaction methods return an InteractionRecord 
              await invalidate_session(resumable=False); await send_undecodable(event="GUILD_UPDATE") (a lone
              "\\ud800" escape: stdlib json accepts it, orjson rejects it; a str option holding "\\ud800" does
              the same inside an interaction); await dispatch_raw(event, raw_d_json);
-             break_next_interaction(drop="attachment_size_limit"|"data.name"|…, count=1); await dispatch(event, d)
+             break_next_interaction(drop="attachment_size_limit"|"data.name"|…, count=1); await dispatch(event, d);
+             gateway_down = True (websocket upgrades answered HTTP 503; gateway_refusals counts them)
     Observe: calls (Call: method, path, query, json, status, route, code, fault), calls_to(path, method),
              calls_on(route), unexpected_calls, messages, channel_messages(cid, viewer=None), interactions,
              identifies, resumes, heartbeats, gateway_connections, gateway_queries, gateway_closes,

@@ -99,6 +99,8 @@ class FakeDiscord(GatewayMixin, InteractionsMixin, RestMixin):
         self.connections: list[Conn] = []
         self.zombies: list[Zombie] = []
         self._identify_rejections: list[tuple[int, int | None]] = []
+        self.gateway_down = False  # True: websocket upgrades get HTTP 503 (Discord unreachable for the client)
+        self.gateway_refusals = 0
         self._conns: set[Conn] = set()
         self._change = asyncio.Event()
         self._runner: web.AppRunner | None = None

@@ -13,7 +13,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-import zstandard
 from aiohttp import WSMsgType, web
 
 from tests.fakes.discord.wire import (
@@ -23,6 +22,11 @@ from tests.fakes.discord.wire import (
     FakeGuild,
     iso,
 )
+
+try:  # discord.py[speed] brings zstandard up to Python 3.13; 3.14 has compression.zstd
+    import zstandard
+except ImportError:  # pragma: no cover - Python 3.14 without zstandard
+    zstandard = None
 
 COMPRESSIONS: Final = ("zlib-stream", "zstd-stream")
 FATAL_CLOSE_CODES: Final = frozenset({4004, 4010, 4011, 4012, 4013, 4014})
@@ -36,8 +40,12 @@ class _Compressor:
         self.kind = kind
         if kind == "zlib-stream":
             self._zlib = zlib.compressobj()
-        else:
+        elif zstandard is not None:
             self._zstd = zstandard.ZstdCompressor().compressobj()
+        else:  # pragma: no cover - Python 3.14 without zstandard
+            from compression import zstd  # type: ignore[import-not-found]
+
+            self._stdlib_zstd = zstd.ZstdCompressor()
 
     def __call__(self, text: str) -> bytes:
         data = text.encode()
@@ -45,7 +53,9 @@ class _Compressor:
             out = self._zlib.compress(data) + self._zlib.flush(zlib.Z_SYNC_FLUSH)
             assert out.endswith(_ZLIB_SUFFIX)
             return out
-        return self._zstd.compress(data) + self._zstd.flush(zstandard.COMPRESSOBJ_FLUSH_BLOCK)
+        if zstandard is not None:
+            return self._zstd.compress(data) + self._zstd.flush(zstandard.COMPRESSOBJ_FLUSH_BLOCK)
+        return self._stdlib_zstd.compress(data, self._stdlib_zstd.FLUSH_BLOCK)  # pragma: no cover
 
 
 class GatewaySession:
@@ -231,7 +241,11 @@ class GatewayMixin:
             return asked if asked in COMPRESSIONS else None
         return None if mode == "none" else mode
 
-    async def _gateway(self, request: web.Request) -> web.WebSocketResponse:
+    async def _gateway(self, request: web.Request) -> web.StreamResponse:
+        if self.gateway_down:
+            self.gateway_refusals += 1
+            self._notify()
+            return web.Response(status=503, text="upstream connect error")
         ws = web.WebSocketResponse(max_msg_size=0, timeout=2.0)
         await ws.prepare(request)
         query = dict(request.query)

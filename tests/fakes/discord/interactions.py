@@ -898,6 +898,50 @@ class InteractionsMixin:
             opened_by=opened_by,
         )
 
+    async def forge(
+        self,
+        itype: int,
+        data: dict[str, Any],
+        *,
+        user: FakeUser,
+        guild_id: int | None = DEFAULT_GUILD,
+        channel_id: int | None = None,
+        message: StoredMessage | None = None,
+        opened_by: InteractionRecord | None = None,
+        locale: str = "en-US",
+        at: float | None = None,
+        late: float = 0.0,
+        installs: Collection[int] | None = None,
+    ) -> InteractionRecord:
+        """Dispatch an interaction with `data` exactly as given: no command gating, no option or component checks.
+
+        For what a modified client or a stale command registration can make Discord deliver (wrong option
+        types, unknown commands, custom_ids that are not on the message, select values never offered).
+        With `message`, the interaction happens on it (place and owners from the message).
+        """
+        if message is not None:
+            place, owners = self._place_of_message(message), self._message_owners(message)
+        else:
+            place = self._place(user, guild_id, channel_id)
+            owners = self._installs(place, user, installs) or {str(GUILD_INSTALL): str(place.guild_id or 0)}
+        if opened_by is not None:
+            owners = opened_by.owners
+        name = data.get("name") if itype in (APPLICATION_COMMAND, AUTOCOMPLETE) else None
+        return await self._launch(
+            itype,
+            data,
+            user=user,
+            place=place,
+            owners=owners,
+            locale=locale,
+            at=at,
+            late=late,
+            name=name if isinstance(name, str) else None,
+            message_type=20 if itype == APPLICATION_COMMAND else 0,
+            message=message,
+            opened_by=opened_by,
+        )
+
     # ---- messages users post (context-menu targets) -------------------------------------------------
     def post_message(
         self,
