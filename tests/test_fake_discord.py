@@ -1,4 +1,4 @@
-"""Self-test of the loopback Discord (tests/fakes/discord.py), driven by a real, unpatched discord.py bot."""
+"""Self-test of the loopback Discord (tests/fakes/discord/), driven by a real, unpatched discord.py bot."""
 
 from __future__ import annotations
 

@@ -87,6 +87,7 @@ async def test_automod_rejects_responses_and_followups_in_servers(fake: FakeDisc
     await fake.wait_until(lambda: bot.codes == [200000])
     assert blocked.errors == [200000] and not blocked.acknowledged and blocked.messages == []
     assert [c.status for c in blocked.calls] == [400] and blocked.calls[0].fault is rule
+    assert [(a.status, a.code) for a in blocked.callbacks] == [(400, 200000)] and blocked.response_age is not None
 
     fine = await fake.slash("say", {"text": "a fine word"}, user=make_user(1))
     await fine.wait_done()

@@ -229,8 +229,10 @@ class RestMixin:
         call.fault = fault
         if fault.processed:
             handler()
-            if route == "callback" and rec is not None and rec.callbacks:
-                rec.callbacks[-1].status, rec.callbacks[-1].code = fault.status, fault.code
+        if route == "callback" and rec is not None:
+            if not fault.processed:
+                self._note_callback(rec, call)
+            rec.callbacks[-1].status, rec.callbacks[-1].code = fault.status, fault.code
         if rec is not None and fault.code:
             rec.errors.append(fault.code)
         raise HttpError(fault.status, {"message": fault.message, "code": fault.code})
@@ -562,18 +564,25 @@ class RestMixin:
         start = rec.created_at if rec.delivered_at is None else min(rec.created_at, rec.delivered_at)
         return time.time() - start
 
+    @staticmethod
+    def _note_callback(rec: InteractionRecord, call: Call) -> CallbackAttempt:
+        """Record a callback POST on its interaction (and the first response's time)."""
+        if rec.first_response_at is None:
+            rec.first_response_at = call.at
+            rec.responded_at = time.time()
+            rec.ack_latency = call.at - rec.dispatched_at
+        attempt = CallbackAttempt(
+            at=call.at, body=call.json if isinstance(call.json, dict) else {}, status=0, code=None
+        )
+        rec.callbacks.append(attempt)
+        return attempt
+
     def _callback(self, iid: int, token: str, call: Call) -> web.Response:
         rec = self.interactions.get(iid)
         if rec is None or rec.token != token:
             raise error(404, UNKNOWN_INTERACTION, "Unknown interaction")
         body = call.json if isinstance(call.json, dict) else {}
-        now = call.at
-        if rec.first_response_at is None:
-            rec.first_response_at = now
-            rec.responded_at = time.time()
-            rec.ack_latency = now - rec.dispatched_at
-        attempt = CallbackAttempt(at=now, body=body, status=0, code=None)
-        rec.callbacks.append(attempt)
+        attempt = self._note_callback(rec, call)
         try:
             response = self._accept_callback(rec, body, call)
         except HttpError as exc:
