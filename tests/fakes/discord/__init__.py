@@ -43,7 +43,7 @@ Rules enforced
     (`filled_by == "followup"`, the defer's visibility wins over the followup's flags).
 
 API reference (FakeDiscord; all interaction methods return an InteractionRecord at once)
-    FakeDiscord(*, deadline=3.0, token_ttl=900, gateway_compression="auto", heartbeat_interval=41.25,
+    FakeDiscord(*, deadline=3.0, token_ttl=900, gateway_compression="auto", heartbeat_interval=41.25 (s, HELLO),
                 recommended_shards=1, enforce_shards=False, privileged_intents=PRIVILEGED_INTENTS,
                 user_install_enabled=True, require_registered=True, app_id=…, token=None, bot_name="testbot")
     World:   add_guild(id, *, installed=True, channel_id=None, name, locale, features, bot_permissions) -> FakeGuild
@@ -84,6 +84,8 @@ API reference (FakeDiscord; all interaction methods return an InteractionRecord 
              gateway_log / gateway_events(kind) (connect identify resume server_close client_close zombie),
              frames_sent() -> {"text", "binary"}, sessions, live_sessions, zombies, transcript()
     Wait:    wait_until(pred, timeout), wait_ready(count), wait_call(method, path, after=i)
+    Client helpers (tests.fakes.discord.client): pointed_at(fake) patches discord.py's Route.BASE and
+             DEFAULT_GATEWAY; await start_client(client, fake) -> task; connected(client, fake, views=[…])
     InteractionRecord: created_at (epoch, snowflake), delivered_at, responded_at, response_age, delivery_delay,
              ack_latency, context, owners, user_installed_only, app_permissions, forced_ephemeral, response_type,
              responses, callbacks, acknowledged, acked_twice, errors, expired, failed, finished, followups,
