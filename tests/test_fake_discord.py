@@ -1,4 +1,4 @@
-"""Self-test of the loopback Discord (tests/fakes/discord.py), driven by a real, unpatched discord.py bot."""
+"""Self-test of the loopback Discord (tests/fakes/discord/), driven by a real, unpatched discord.py bot."""
 
 from __future__ import annotations
 
@@ -10,10 +10,8 @@ from typing import Any
 import aiohttp
 import discord
 import pytest
-import yarl
 from discord import app_commands
 from discord.ext import commands
-from discord.gateway import DiscordWebSocket
 
 from tests.fakes.discord import (
     DEFAULT_CHANNEL,
@@ -27,6 +25,7 @@ from tests.fakes.discord import (
     make_user,
     validate_message,
 )
+from tests.fakes.discord.client import connected, pointed_at
 
 FRUITS = ["apple", "apricot", "banana", "cherry"]
 
@@ -151,36 +150,11 @@ class MiniBot(commands.Bot):
 
 
 @contextlib.asynccontextmanager
-async def pointed_at(fake: FakeDiscord) -> AsyncIterator[None]:
-    """Point discord.py's REST base and default gateway at the fake, restoring them afterwards."""
-    old_base, old_gateway = discord.http.Route.BASE, DiscordWebSocket.DEFAULT_GATEWAY
-    discord.http.Route.BASE = fake.api_url
-    DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(fake.gateway_url)
-    try:
-        yield
-    finally:
-        discord.http.Route.BASE, DiscordWebSocket.DEFAULT_GATEWAY = old_base, old_gateway
-
-
-@contextlib.asynccontextmanager
 async def bot_on(fake: FakeDiscord, **options: Any) -> AsyncIterator[MiniBot]:
     """Log a MiniBot in, connect it, wait for READY; at exit stop views, close, and surface a crashed task."""
     bot = MiniBot(**options)
-    await bot.login(fake.token)
-    task = asyncio.create_task(bot.connect(), name="mini-bot-connect")
-    try:
-        ready = asyncio.create_task(bot.wait_until_ready())
-        done, _ = await asyncio.wait({task, ready}, timeout=5, return_when=asyncio.FIRST_COMPLETED)
-        if task in done:
-            ready.cancel()
-            raise RuntimeError("bot task ended before READY") from task.exception()
-        assert ready in done, "bot not ready within 5 s"
+    async with connected(bot, fake, views=bot.views):
         yield bot
-    finally:
-        for view in bot.views:
-            view.stop()
-        await bot.close()
-        await asyncio.wait_for(task, 5)
 
 
 @pytest.fixture
