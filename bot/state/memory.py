@@ -28,10 +28,11 @@ MONTH_FALLBACK = 31 * 24 * HOUR
 MAX_RESET_AHEAD = 40 * 24 * HOUR
 """A reset further ahead than this is not a monthly period (a reset sent in milliseconds, say): ignored."""
 
-CACHE_MAX_BYTES = 256 * 1024 * 1024
-"""Default bound on what the in-process cache holds: keys and values, plus a per-entry overhead."""
+CACHE_MAX_BYTES = 128 * 1024 * 1024
+"""Default bound on what the in-process cache holds, keys and values plus a per-entry overhead: 2,000 real
+result pages (25-30 KB each) fit well inside it; pages whose every text is at its bound (about 120 KB) do not."""
 CACHE_MAX_ITEM_BYTES = 1024 * 1024
-"""Default bound on one cached value; a real page of 80 results encodes to about 40 KB."""
+"""Default bound on one cached value (a page of 80 results encodes to at most about 120 KB)."""
 _ENTRY_OVERHEAD = 160
 """Bytes an entry costs beyond its key and value (the dict slot, the tuple, two objects' headers)."""
 
@@ -52,7 +53,7 @@ def plausible_reset(reset_at: float | None, now: float) -> float | None:
 class MemoryCache:
     """An LRU cache whose entries also expire, bounded in entries and in bytes; least recently used go first.
 
-    `max_bytes` bounds the keys, values and a per-entry overhead together (default 256 MiB); a value longer
+    `max_bytes` bounds the keys, values and a per-entry overhead together (default 128 MiB); a value longer
     than `max_item_bytes` (default 1 MiB) is not stored at all.
     """
 
