@@ -319,3 +319,49 @@ def test_rows_round_trip() -> None:
     assert Video.from_row(orjson.loads(orjson.dumps(video.to_row()))) == video
     photo = Photo.from_api(FAKE.photo("cats", 4))
     assert Photo.from_row(orjson.loads(orjson.dumps(photo.to_row()))) == photo
+
+
+def test_the_worst_items_pexels_could_send_fit_discords_limits() -> None:
+    """Every text at its bound and made of characters that escaping doubles, every address at its longest."""
+    from bot.search import KIND_PHOTO, KIND_VIDEO, SearchSpec, Slot
+    from bot.ui import link_button, photo_embed, video_embed
+
+    page = "https://www.pexels.com/photo/" + "a" * (512 - len("https://www.pexels.com/photo/") - 1) + "/"
+    profile = "https://www.pexels.com/@" + "b" * (512 - len("https://www.pexels.com/@"))
+    image = "https://images.pexels.com/photos/1/p.jpeg?" + "c" * (
+        2048 - len("https://images.pexels.com/photos/1/p.jpeg?")
+    )
+    link = "https://videos.pexels.com/v/" + "d" * (2048 - len("https://videos.pexels.com/v/") - 4) + ".mp4"
+    nasty = "*_[]()~`|>#" * 1000
+    photo = Photo.from_api(
+        {
+            **FAKE.photo("cats", 1),
+            "url": page,
+            "photographer": nasty,
+            "photographer_url": profile,
+            "alt": nasty,
+            "src": {"large": image},
+        }
+    )
+    video = Video.from_api(
+        {
+            **FAKE.video("cats", 1),
+            "url": page.replace("/photo/", "/video/"),
+            "image": image,
+            "user": {"id": 1, "name": nasty, "url": profile},
+            "video_files": [mp4(1920, 1080, link=link)],
+        }
+    )
+    assert video.file is not None and video.file.link == link
+    query = "q" * 100
+    for embed in (
+        photo_embed(photo, Slot(photo, 239, 240, SearchSpec(KIND_PHOTO, query))),
+        video_embed(video, Slot(video, 239, 240, SearchSpec(KIND_VIDEO, query))),
+    ):
+        assert len(embed.title or "") <= 256 and len(embed.description or "") <= 4096
+        assert len(embed.footer.text or "") <= 2048 and len(embed) <= 6000
+        assert all(len(url or "") <= 2048 for url in (embed.url, embed.image.url))
+        assert (embed.description or "").endswith("provided by Pexels](https://www.pexels.com)"), "nothing was cut"
+    for item in (photo, video):
+        button = link_button(item)
+        assert len(button.url or "") <= 512 and len(button.label or "") <= 80
