@@ -13,6 +13,7 @@ import time
 import tracemalloc
 from typing import Any
 
+import discord
 import pytest
 
 from bot.models import MAX_NAME
@@ -22,6 +23,7 @@ from tests.fakes.discord import StoredMessage
 from tests.fakes.pexels import JAVASCRIPT_URL, LINK_INJECTION, NOT_A_URL
 from tests.harness import Rig
 from tests.test_e2e_photo import answered_in_time, embed, footer, refused_privately, result_message
+from tests.test_models import expected_file
 
 _MASKED = re.compile(r"(?<!\\)\[((?:\\.|[^\]\\])*)\]\(([^)\s]*)\)")
 _BARE = re.compile(r"(?i)\b[a-z][a-z0-9+.\-]*://[^\s<>()\[\]]+")
@@ -60,6 +62,52 @@ async def a_second_search_works(rig: Rig, query: str = "quiet harbour") -> None:
     message = result_message(again)
     assert not message.ephemeral
     assert embed(message)["image"]["url"] == rig.pexels.photo(query, 0, locale="en-US")["src"]["large"]
+
+
+# ------------------------------------------------------------------------------------------------ as recorded
+
+
+async def test_videos_as_pexels_serves_them_today(rig: Rig) -> None:
+    """A Ukrainian user's video is titled by its credit (localized addresses have no slug); the file linked is
+    the right one for portrait and non-16:9 ladders, whatever the quality labels say."""
+    user = rig.user(1)
+    record = await rig.discord.slash("video", {"query": "хвилі"}, user=user, locale="uk")
+    await record.wait_done()
+    answered_in_time(record)
+    message = result_message(record)
+    for index in range(3):
+        data = rig.pexels.video("хвилі", index, locale="uk-UA")
+        shown = embed(rig.discord.messages[message.id])
+        assert data["url"] == f"https://www.pexels.com/uk-ua/video/{data['id']}/"
+        assert shown["title"] == "Video by " + discord.utils.escape_markdown(" ".join(data["user"]["name"].split()))
+        best = expected_file(data["video_files"])
+        assert best is not None and f"]({best['link']})" in shown["description"]
+        await rig.press(rig.discord.messages[message.id], "▶", user=user)
+
+    portrait = result_message(await rig.command("video", {"query": "city", "orientation": "portrait"}, user=user))
+    data = rig.pexels.video("city", 0, locale="en-US", orientation="portrait")
+    best = expected_file(data["video_files"])
+    assert best is not None and best["height"] > best["width"]
+    assert f"]({best['link']})" in embed(portrait)["description"]
+    assert embed(portrait)["title"] == "City video 0"
+
+
+async def test_photos_as_pexels_serves_them_today(rig: Rig) -> None:
+    """A curated photo without alt text gets a title from its address; a name with doubled spaces reads normally."""
+    user = rig.user(1)
+    curated = result_message(await rig.command("curated", user=user))
+    await rig.press(curated, "▶", user=user)
+    assert rig.pexels.photo("", 1)["alt"] == ""
+    assert embed(rig.discord.messages[curated.id])["title"] == "Curated photo 1"
+
+    rig.pexels.set_total("pier", 10)
+    message = result_message(await rig.photo("pier", user=user))
+    await rig.press(message, "⏭", user=user)
+    data = rig.pexels.photo("pier", 9, locale="en-US")
+    assert "  " in data["photographer"]
+    name = " ".join(data["photographer"].split())
+    shown = embed(rig.discord.messages[message.id])
+    assert f"Photo by [{discord.utils.escape_markdown(name)}](" in shown["description"]
 
 
 # ------------------------------------------------------------------------------------------------ headers

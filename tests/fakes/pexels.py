@@ -1,6 +1,6 @@
 """A loopback fake of the Pexels API (photos + videos) for unit tests, end-to-end tests and benchmarks.
 
-It follows the shared research notes ``pexels-api.md`` (mostly §10). It is an ``aiohttp.web`` server bound to
+It follows Pexels' public API documentation and recorded real answers. It is an ``aiohttp.web`` server bound to
 ``127.0.0.1`` on a random free port, running in the caller's event loop::
 
     async with FakePexels() as fake:
@@ -20,7 +20,7 @@ What it serves, deterministically and lazily (nothing is precomputed), true to 5
   whatever the locale (as recorded).
 * Videos: rendition ladders of several shapes, most not 16:9 (4096x2160, 2048x1080, 2002x1080, 2048x1024,
   portrait 1080x2048, ...). Every file has ``size`` in bytes except on legacy (Vimeo-hosted) videos; about
-  one video in seven has two files of the same size differing only in ``fps`` (25/50, 29.97/59.94); new
+  one video in ten has two files of the same size differing only in ``fps`` (25/50, 29.97/59.94); new
   uploads have ``quality: null``. Quirks, once per 40 videos each: index ``i % 40 == 11`` is a legacy video
   with an ``"hls"`` entry (null width/height/fps, ``.m3u8`` link); ``i % 40 == 23`` has a label that contradicts
   its size; ``i % 40 == 29`` has two files of the same size and fps that differ in bytes. With a ``locale``
