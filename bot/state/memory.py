@@ -111,7 +111,8 @@ class MemoryCache:
         cost = self._cost(key, value)
         if ttl <= 0 or len(value) > self.max_item_bytes or cost > self.max_bytes:
             if ttl > 0:
-                log.warning("Not caching %d bytes under %s: more than one cache entry may hold", len(value), key)
+                bound = min(self.max_item_bytes, self.max_bytes)
+                log.warning("Not caching %d bytes under %s: more than one entry may hold (%d)", len(value), key, bound)
             return
         self._data[key] = (self._clock() + ttl, value)
         self._bytes += cost
