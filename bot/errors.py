@@ -80,10 +80,30 @@ class PexelsError(BotError):
 
 
 class PexelsAuthError(PexelsError):
-    """Pexels refused our API key (401/403): an operator has to fix the configuration."""
+    """Pexels refused our API key (its own JSON 401): an operator has to fix the configuration."""
 
     def user_message(self) -> str:
         return "Pexels refused this bot's key. The bot's operator has been told; please try again later."
+
+
+class PexelsAccessDisallowed(PexelsAuthError):
+    """Pexels knows the key but does not let it use this API (its own JSON 403)."""
+
+    def user_message(self) -> str:
+        return (
+            "Pexels has not allowed this bot's key to use its API. "
+            "The bot's operator has been told; please try again later."
+        )
+
+
+class PexelsEdgeBlocked(PexelsError):
+    """Pexels' CDN refused the request with a page of its own (401/403, not JSON): the key may be fine."""
+
+    def user_message(self) -> str:
+        return (
+            "Pexels' network is blocking this bot's requests right now. "
+            "The bot's operator has been told; please try again later."
+        )
 
 
 class QuotaExhausted(PexelsError):

@@ -27,6 +27,7 @@ def _total(head: Chunk) -> int:
     if head.end is not None:
         return min(head.end, MAX_RESULTS)
     if not head.has_next or len(head.items) < CHUNK_SIZE:
+        # Also when Pexels sent 80 but some were unusable: positions past them can't be shown truthfully.
         return len(head.items)
     return max(len(head.items), min(head.reported, MAX_RESULTS))
 

@@ -5,12 +5,12 @@ The buttons' custom_ids and the footer the bot reads back are wire formats: see 
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import discord
 
-from bot.models import Item, Photo, Video
+from bot.models import Item, Photo, Video, item_title
+from bot.models import title_from_page as title_from_page  # re-exported: it moved to bot.models
 from bot.service import Slot
 from bot.wire import Action, ButtonState, encode_options, footer_text
 
@@ -18,17 +18,6 @@ PEXELS_URL = "https://www.pexels.com"
 PEXELS_GREEN = 0x05A081
 FIRST, PREVIOUS, NEXT, LAST, RANDOM, DELETE, POST = "⏮", "◀", "▶", "⏭", "🔀", "🗑", "📤"
 NO_MENTIONS = discord.AllowedMentions.none()
-
-_SLUG = re.compile(r"/(?:photo|video)/(?P<slug>[^/?#]+?)(?:-\d+)?/?(?:[?#].*)?$")
-
-
-def title_from_page(url: str, fallback: str) -> str:
-    """A readable title from a Pexels page URL: `…/photo/red-fox-in-snow-8716832/` → "Red fox in snow"."""
-    match = _SLUG.search(url)
-    words = match["slug"].replace("-", " ").strip() if match else ""
-    if not words or words.isdigit() or words.lower() in ("pexels photo", "pexels video", "free video"):
-        return fallback
-    return words[:1].upper() + words[1:]
 
 
 def footer_of(interaction: discord.Interaction[Any]) -> str | None:
@@ -64,15 +53,31 @@ def _truncate(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def _shown(text: str, limit: int) -> str:
+    """Pexels text for a title: markdown escaped, and cut so that the escaped form fits `limit` characters."""
+    escaped = discord.utils.escape_markdown(text)
+    cut = limit - 1
+    while len(escaped) > limit and cut > 0:
+        escaped = discord.utils.escape_markdown(text[:cut].rstrip()) + "…"
+        cut -= max(1, len(escaped) - limit)
+    return escaped
+
+
+def _credit(name: str, profile: str) -> str:
+    """The photographer's name, linked to their Pexels profile when Pexels sent a usable one."""
+    return f"[{_esc(name)}]({profile})" if profile else _esc(name)
+
+
 def photo_embed(photo: Photo, slot: Slot) -> discord.Embed:
     """A credited photo: title linking to Pexels, photographer, attribution, alt text and the counter."""
     embed = discord.Embed(
-        title=_truncate(photo.alt or title_from_page(photo.url, "Photo on Pexels"), 256),
+        title=_shown(item_title(photo), 256),
         url=photo.url,
         colour=photo.colour if photo.colour is not None else PEXELS_GREEN,
-        description=(
-            f"📷 Photo by [{_esc(photo.photographer)}]({photo.photographer_url}) on [Pexels]({photo.url})\n"
-            f"[Photos provided by Pexels]({PEXELS_URL})"
+        description=_truncate(
+            f"📷 Photo by {_credit(photo.photographer, photo.photographer_url)} on [Pexels]({photo.url})\n"
+            f"[Photos provided by Pexels]({PEXELS_URL})",
+            4096,
         ),
     )
     embed.set_image(url=photo.image)
@@ -84,14 +89,15 @@ def video_embed(video: Video, slot: Slot) -> discord.Embed:
     """A credited video: its preview image, duration, the MP4 to play, and the counter."""
     lines = [f"⏱ {_duration(video.duration)} · {video.width}×{video.height}"]
     if video.file is not None:
-        lines.append(f"▶ [Play the video (MP4, {video.file.width}×{video.file.height})]({video.file.link})")
-    lines.append(f"🎥 Video by [{_esc(video.user_name)}]({video.user_url}) on [Pexels]({video.url})")
+        size = f", {video.file.width}×{video.file.height}" if video.file.width and video.file.height else ""
+        lines.append(f"▶ [Play the video (MP4{size})]({video.file.link})")
+    lines.append(f"🎥 Video by {_credit(video.user_name, video.user_url)} on [Pexels]({video.url})")
     lines.append(f"[Videos provided by Pexels]({PEXELS_URL})")
     embed = discord.Embed(
-        title=_truncate(title_from_page(video.url, "Video on Pexels"), 256),
+        title=_shown(item_title(video), 256),
         url=video.url,
         colour=PEXELS_GREEN,
-        description="\n".join(lines),
+        description=_truncate("\n".join(lines), 4096),
     )
     embed.set_image(url=video.image)
     embed.set_footer(text=_truncate(_footer(slot), 2048))

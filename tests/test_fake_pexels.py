@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import collections
+import gzip
 import json
 import re
 import time
@@ -9,6 +12,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import aiohttp
+import brotli
 import pytest
 from multidict import CIMultiDictProxy
 
@@ -198,7 +202,12 @@ async def test_photo_objects(fake: FakePexels, http: aiohttp.ClientSession) -> N
     assert fake.photo("sunset", 3) == fake.photo("  SUNSET ", 3)
 
     localized = fake.photo("sunset", 3, locale="de-de")
-    assert localized["alt"] == "Sunset photo 3 (de-DE)" and "/de-de/photo/" in localized["url"]
+    assert localized["alt"] == "Sunset photo 3 (de-DE)"
+    assert localized["url"].startswith("https://www.pexels.com/photo/sunset-photo-3-"), "photo URLs stay English"
+    assert len(photos[5]["alt"]) > 250 and photos[5]["alt"].startswith("Sunset photo 5, ")  # recent, long alt
+    assert "  " in photos[9]["photographer"] and photos[9]["photographer"].endswith(" ")  # odd spaces
+    curated = [fake.photo("", i) for i in range(30)]
+    assert sum(p["alt"] == "" for p in curated) == 15, "empty alt is common on curated photos"
     assert localized["id"] != photos[3]["id"] != fake.photo("sunrise", 3)["id"]
     assert fake.photo("sunset", 3, color="#FFAA00") == fake.photo("sunset", 3, color="ffaa00")
     portrait = fake.photo("sunset", 1, orientation="portrait", size="large")
@@ -227,22 +236,135 @@ async def test_video_objects_and_aliases(fake: FakePexels, http: aiohttp.ClientS
     assert popular["videos"][0] == fake.video("", 0)
     assert popular["next_page"] == f"{fake.url}/v1/videos/popular/?min_width=1920&page=2&per_page=2"
 
-    videos = [fake.video("ocean", i) for i in range(30)]
-    mislabeled = 0
-    for video in videos:
+    videos = [fake.video("ocean", i) for i in range(120)]
+    shapes: set[tuple[int, int]] = set()
+    duplicate_fps = unlabelled = 0
+    for i, video in enumerate(videos):
         assert video["full_res"] is None and video["tags"] == [] and video["avg_color"] is None
         assert len(video["video_pictures"]) == 15
         hls = [f for f in video["video_files"] if f["quality"] == "hls"]
-        assert len(hls) == 1 and hls[0]["width"] is None and ".m3u8" in hls[0]["link"]
+        assert len(hls) == (1 if i % 40 == 11 else 0), "HLS is a legacy quirk, not the norm"
+        assert all(f["width"] is None and ".m3u8" in f["link"] for f in hls)
         mp4 = [f for f in video["video_files"] if f["quality"] != "hls"]
         assert len(mp4) >= 3
         assert max(f["width"] * f["height"] for f in mp4) == video["width"] * video["height"]
-        mislabeled += any(f["quality"] == "sd" and f["height"] >= 1080 for f in mp4)
-    assert 0 < mislabeled < 30
+        shapes |= {(f["width"], f["height"]) for f in mp4}
+        if "videos.pexels.com" in mp4[0]["link"]:
+            assert all(isinstance(f["size"], int) and f["size"] > 0 for f in mp4), "recent files all have a size"
+        else:
+            assert all("player.vimeo.com/external/" in f["link"] for f in mp4)  # legacy uploads
+        by_size = collections.Counter((f["width"], f["height"]) for f in mp4)
+        duplicate_fps += any(
+            n > 1 and len({f["fps"] for f in mp4 if (f["width"], f["height"]) == dims}) > 1
+            for dims, n in by_size.items()
+        )
+        unlabelled += all(f["quality"] is None for f in mp4)
+        lying = any(f["quality"] == "sd" and min(f["width"], f["height"]) >= 1080 for f in mp4)
+        assert lying == (i % 40 == 23), "one lying label per 40 videos, as a quirk"
+    assert {(2048, 1080), (1080, 2048), (2002, 1080), (4096, 2160), (2048, 1024)} <= shapes
+    assert 5 <= duplicate_fps <= 40, duplicate_fps
+    assert 10 <= unlabelled <= 70, unlabelled
+    twins = [f for f in videos[29]["video_files"] if f["quality"] != "hls"]
+    assert len(twins) > len({(f["width"], f["height"], f["fps"]) for f in twins}), "same size and fps, twice"
     status, single, _ = await get_json(http, f"{fake.url}/videos/videos/{videos[4]['id']}")
     assert status == 200 and single == videos[4]
-    assert "/fr-fr/video/" in fake.video("ocean", 0, locale="fr-FR")["url"]
+    localized = fake.video("ocean", 0, locale="fr-FR")
+    assert localized["url"] == f"https://www.pexels.com/fr-fr/video/{localized['id']}/", "no slug when localized"
+    assert localized["user"]["url"].startswith("https://www.pexels.com/fr-fr/@")
+    assert fake.video("ocean", 0, locale="en-US")["url"].startswith("https://www.pexels.com/video/ocean-video-0-")
 
     fake.set_total("ocean", 3, served=2)
     _, body, _ = await get_json(http, f"{fake.url}/videos/search", query="ocean", per_page=2, page=2)
     assert body == {"page": 1, "per_page": 1, "videos": [], "total_results": 0}
+
+
+# ------------------------------------------------------------------------------------------------ fault modes
+
+
+@pytest.mark.parametrize("encoding", ["gzip", "br"])
+async def test_compressed_answers(fake: FakePexels, http: aiohttp.ClientSession, encoding: str) -> None:
+    fake.compression = encoding  # type: ignore[assignment]
+    async with http.get(f"{fake.url}/v1/curated", params={"per_page": "80"}) as resp:
+        assert resp.headers["Content-Encoding"] == encoding
+        body = await resp.json()
+    assert body["photos"] == [fake.photo("", i) for i in range(80)]
+    async with http.get(f"{fake.url}/v1/curated", headers={"Accept-Encoding": "identity"}) as resp:
+        assert "Content-Encoding" not in resp.headers, "only what the client accepts"
+
+
+async def test_edge_blocks_retry_after_and_silly_rate_headers(http: aiohttp.ClientSession) -> None:
+    async with FakePexels(hourly_limit=1) as fake:
+        for status in (401, 403):
+            fake.edge_block_next(status)
+            async with http.get(f"{fake.url}/v1/curated") as resp:
+                assert resp.status == status and resp.content_type == "text/html"
+                assert "Cloudflare" in await resp.text()
+        fake.fail_next(429, headers={"Retry-After": "7"})
+        status, _, headers = await get_json(http, f"{fake.url}/v1/curated")
+        assert (status, headers["Retry-After"]) == (429, "7")
+
+        fake.rate_headers_next(remaining="inf", reset="1e999")
+        status, _, headers = await get_json(http, f"{fake.url}/v1/curated")
+        assert status == 200
+        assert (headers["X-Ratelimit-Remaining"], headers["X-Ratelimit-Reset"]) == ("inf", "1e999")
+        assert headers["X-Ratelimit-Limit"] == "20000"
+
+        assert (await get_json(http, f"{fake.url}/v1/curated"))[2].get("Retry-After") is None  # real 429s have none
+        fake.retry_after_on_429 = True
+        status, _, headers = await get_json(http, f"{fake.url}/v1/curated")
+        assert status == 429 and 3500 <= int(headers["Retry-After"]) <= 3600
+
+
+async def test_tamper_rewrites_one_item(fake: FakePexels, http: aiohttp.ClientSession) -> None:
+    from tests.fakes.pexels import LINK_INJECTION, NOT_A_URL
+
+    fake.tamper("cats", 1, photographer_url=LINK_INJECTION, src={"large": NOT_A_URL})
+    fake.tamper("cats", 0, kind="video", user={"name": "x" * 5000})
+    _, body, _ = await get_json(http, f"{fake.url}/v1/search", query="Cats", per_page=3)
+    first, second, third = body["photos"]
+    assert second["photographer_url"] == LINK_INJECTION and second["src"]["large"] == NOT_A_URL
+    assert second["src"]["original"].startswith("https://images.pexels.com/"), "the rest of src is kept"
+    assert first == fake.photo("cats", 0) and "pexels.com/@" in third["photographer_url"]
+    _, videos, _ = await get_json(http, f"{fake.url}/videos/search", query="cats", per_page=1)
+    assert videos["videos"][0]["user"]["name"] == "x" * 5000
+    assert videos["videos"][0]["user"]["url"].startswith("https://www.pexels.com/@")
+
+
+async def test_huge_bodies_are_streamed_and_counted(fake: FakePexels, http: aiohttp.ClientSession) -> None:
+    fake.huge_next(300_000)
+    status, body, headers = await get_json(http, f"{fake.url}/v1/curated")
+    assert status == 200 and int(headers["Content-Length"]) == 300_000
+    assert len(body["photos"]) == 1 and len(body["photos"][0]["alt"]) > 290_000
+    assert (fake.streams[0].bytes_sent, fake.streams[0].complete) == (300_000, True)
+
+    fake.huge_next(30 * 1024 * 1024, chunked=True)
+    received = 0
+    async with http.get(f"{fake.url}/v1/curated") as resp:
+        assert "Content-Length" not in resp.headers
+        async for chunk in resp.content.iter_chunked(1 << 20):
+            received += len(chunk)
+    assert received == fake.streams[1].bytes_sent == 30 * 1024 * 1024 and fake.streams[1].complete
+
+    fake.endless_next()
+    async with http.get(f"{fake.url}/v1/curated") as resp:
+        received = 0
+        async for chunk in resp.content.iter_chunked(1 << 16):
+            received += len(chunk)
+            if received > 5_000_000:
+                break
+        resp.close()
+    await asyncio.wait_for(fake.streams[2].done.wait(), 10)
+    endless = fake.streams[2]
+    assert endless.aborted and not endless.complete
+    assert received <= endless.bytes_sent < 64 * 1024 * 1024, "it stopped when the client hung up"
+
+
+@pytest.mark.parametrize("encoding", ["gzip", "br"])
+async def test_compression_bomb(fake: FakePexels, http: aiohttp.ClientSession, encoding: str) -> None:
+    fake.bomb_next(64 * 1024 * 1024, encoding=encoding)  # type: ignore[arg-type]
+    async with http.get(f"{fake.url}/v1/curated", auto_decompress=False) as resp:
+        raw = await resp.read()
+        assert resp.headers["Content-Encoding"] == encoding
+    assert len(raw) < 1024 * 1024
+    decoded = gzip.decompress(raw) if encoding == "gzip" else brotli.decompress(raw)
+    assert len(decoded) >= 64 * 1024 * 1024

@@ -2,21 +2,38 @@
 
 from __future__ import annotations
 
+import asyncio
+import email.utils
+import json
 import logging
+import math
 import time
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import Any, Literal
 
 import aiohttp
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from bot.config import Secret
-from bot.errors import PexelsAuthError, PexelsBadResponse, PexelsUnavailable, QuotaExhausted
-from bot.models import Photo, Video
-from bot.pexels import MAX_PER_PAGE, USER_AGENT, PexelsClient, RawPage
+from bot.errors import (
+    PexelsAccessDisallowed,
+    PexelsAuthError,
+    PexelsBadResponse,
+    PexelsEdgeBlocked,
+    PexelsUnavailable,
+    QuotaExhausted,
+)
+from bot.models import MAX_ALT, Photo, Video, item_title
+from bot.pexels import MAX_BODY, MAX_PER_PAGE, USER_AGENT, PexelsClient, RawPage
 from bot.state.base import HOUR, QuotaPolicy
 from bot.state.memory import MemoryQuota
-from tests.fakes.pexels import FakePexels
+from bot.state.redis import RedisState
+from tests.conftest_state import FakeClock, StateFactory
+from tests.fakes.pexels import JAVASCRIPT_URL, LINK_INJECTION, NOT_A_URL, FakePexels
+from tests.redis_server import RedisServer
+from tests.test_models import expected_file
 
 KEY = "sk-UNIQUE-pexels-key-7f3a9c"
 """Distinctive enough that finding it in a log line or a repr can only mean a leak."""
@@ -106,14 +123,14 @@ async def test_parses_photos_like_the_api_serves_them(client: PexelsClient, fake
     assert isinstance(page, RawPage)
     assert page.total == 240
     assert page.has_next is True
-    assert len(page.items) == 80
+    assert len(page.items) == page.received == 80
     for i, photo in enumerate(page.items):
         data = fake.photo("mountain lake", i)
         assert isinstance(photo, Photo)
         assert photo.id == data["id"]
         assert photo.url == data["url"]
         assert photo.image == data["src"]["large"]
-        assert photo.photographer == data["photographer"]
+        assert photo.photographer == " ".join(data["photographer"].split())
         assert photo.photographer_url == data["photographer_url"]
         assert (photo.width, photo.height) == (data["width"], data["height"])
         assert photo.alt == data["alt"]
@@ -125,6 +142,8 @@ async def test_parses_photos_like_the_api_serves_them(client: PexelsClient, fake
     assert page.items[7].alt == ""
     assert page.items[13].colour is None
     assert page.items[33].colour is None
+    assert "  " in fake.photo("mountain lake", 9)["photographer"] and "  " not in page.items[9].photographer
+    assert len(page.items[5].alt) > 250
 
 
 async def test_last_page_has_no_next(client: PexelsClient) -> None:
@@ -133,24 +152,9 @@ async def test_last_page_has_no_next(client: PexelsClient) -> None:
     assert page.has_next is False
 
 
-def _expected_video_file(files: list[dict[str, Any]]) -> dict[str, Any]:
-    """The spec of best_video_file: the largest MP4 with a known size whose short side is at most 1080."""
-    fitting = [
-        f
-        for f in files
-        if f["file_type"] == "video/mp4"
-        and isinstance(f["width"], int)
-        and isinstance(f["height"], int)
-        and ".m3u8" not in f["link"]
-        and min(f["width"], f["height"]) <= 1080
-    ]
-    return max(fitting, key=lambda f: f["width"] * f["height"])
-
-
 async def test_parses_videos_and_picks_the_right_file(client: PexelsClient, fake: FakePexels) -> None:
     page = await client.search_videos("ocean waves")
     assert len(page.items) == 80
-    mislabelled = 0
     for i, video in enumerate(page.items):
         data = fake.video("ocean waves", i)
         assert isinstance(video, Video)
@@ -161,20 +165,22 @@ async def test_parses_videos_and_picks_the_right_file(client: PexelsClient, fake
             data["duration"],
         )
         assert (video.user_name, video.user_url) == (data["user"]["name"], data["user"]["url"])
-        assert any(f["quality"] == "hls" for f in data["video_files"])  # there was a trap to avoid
-        expected = _expected_video_file(data["video_files"])
-        assert video.file is not None
-        assert video.file.link == expected["link"]
-        assert (video.file.width, video.file.height) == (expected["width"], expected["height"])
-        assert ".m3u8" not in video.file.link
-        assert min(video.file.width, video.file.height) <= 1080
-        if any(f["quality"] not in ("hd", "sd", "uhd", "hls") for f in data["video_files"]) or any(
-            f["quality"] == "sd" and max(f["width"], f["height"]) >= 1280
-            for f in data["video_files"]
-            if f["width"] is not None
-        ):
-            mislabelled += 1
-    assert mislabelled > 0  # the labels lied for some videos, and the choice was still right
+        expected = expected_file(data["video_files"])
+        assert expected is not None and video.file is not None
+        assert (video.file.link, video.file.width, video.file.height) == (
+            expected["link"],
+            expected["width"],
+            expected["height"],
+        )
+    hls = fake.video("ocean waves", 11)["video_files"]
+    assert any(f["quality"] == "hls" for f in hls) and ".m3u8" not in str(page.items[11].file)
+
+
+async def test_localized_videos_get_a_title_from_their_credit(client: PexelsClient, fake: FakePexels) -> None:
+    page = await client.search_videos("ocean waves", locale="uk-UA")
+    data = fake.video("ocean waves", 0, locale="uk-UA")
+    assert page.items[0].url == f"https://www.pexels.com/uk-ua/video/{data['id']}/"
+    assert item_title(page.items[0]) == f"Video by {data['user']['name']}"
 
 
 async def test_empty_result(client: PexelsClient, fake: FakePexels) -> None:
@@ -430,3 +436,330 @@ async def test_key_never_in_repr_or_logs(
     for exc in errors:
         assert KEY not in str(exc)
         assert KEY not in exc.user_message()  # type: ignore[attr-defined]
+
+
+# ------------------------------------------------------------------------------------------------ what really comes in
+
+
+@pytest.mark.parametrize("header", ["limit", "remaining", "reset"])
+@pytest.mark.parametrize("value", ["inf", "Infinity", "1e400", "1e999", "-5", "NaN", "twelve", "", "0x10", "١٢"])
+async def test_a_silly_rate_header_never_costs_a_result(
+    client: PexelsClient, fake: FakePexels, quota: MemoryQuota, header: str, value: str
+) -> None:
+    fake.rate_headers_next(**{header: value})
+    page = await client.search_photos("cat")
+    assert len(page.items) == 80
+    snapshot = await quota.snapshot()
+    ignored = {"limit": snapshot.limit, "remaining": snapshot.remaining, "reset": snapshot.reset_at}
+    assert ignored.pop(header) is None, "the silly value was not used"
+    expected = {"limit": fake.monthly_limit, "remaining": fake.remaining, "reset": fake.reset_at}
+    del expected[header]
+    assert ignored == expected, "the other two headers were"
+    await client.search_photos("dog")  # the next answer's true headers are taken
+    snapshot = await quota.snapshot()
+    assert (snapshot.limit, snapshot.remaining, snapshot.reset_at) == (
+        fake.monthly_limit,
+        fake.remaining,
+        fake.reset_at,
+    )
+
+
+async def test_silly_headers_are_warned_about_once(
+    client: PexelsClient, fake: FakePexels, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING, logger="bot.pexels")
+    fake.rate_headers_next(remaining="inf", count=5)
+    for n in range(5):
+        await client.search_photos(f"q{n}")
+    warnings = [r.getMessage() for r in caplog.records if "X-Ratelimit-Remaining" in r.getMessage()]
+    assert len(warnings) == 1 and "'inf'" in warnings[0]
+
+
+async def test_a_far_future_reset_is_ignored_for_that_answer_only(session: aiohttp.ClientSession) -> None:
+    """A reset sent in milliseconds must not make every later, correct answer look like a late one."""
+    async with FakePexels(api_key=KEY, monthly_limit=500) as fake:
+        quota = MemoryQuota(QuotaPolicy(hour_limit=200, month_limit=20_000, reserve=20))
+        client = make_client(session, fake, quota)
+        fake.rate_headers_next(reset=str(fake.reset_at * 1000))
+        await client.search_photos("first")
+        snapshot = await quota.snapshot()
+        assert snapshot.reset_at is None and snapshot.remaining == 499
+        fake.monthly_limit = 12  # somebody else spent this key's month meanwhile: Pexels says 10 are left
+        await client.search_photos("second")
+        snapshot = await quota.snapshot()
+        assert (snapshot.remaining, snapshot.reset_at) == (10, fake.reset_at)
+        with pytest.raises(QuotaExhausted) as refused:
+            await client.search_photos("third")
+        assert refused.value.reason == "reserve"
+        assert refused.value.retry_at == pytest.approx(fake.reset_at, abs=2)
+        assert fake.count() == 2
+
+
+@pytest.mark.parametrize(
+    ("value", "wait"),
+    [("120", 120.0), ("0", 1.0), ("date+300", 300.0), ("soon", HOUR), ("1e999", HOUR), ("-5", HOUR), (None, HOUR)],
+)
+async def test_429_honours_retry_after(
+    client: PexelsClient, fake: FakePexels, quota: MemoryQuota, value: str | None, wait: float
+) -> None:
+    headers = {}
+    if value == "date+300":
+        headers["Retry-After"] = email.utils.formatdate(time.time() + 300, usegmt=True)
+    elif value is not None:
+        headers["Retry-After"] = value
+    fake.fail_next(429, headers=headers)
+    with pytest.raises(QuotaExhausted) as refused:
+        await client.search_photos("cat")
+    assert refused.value.retry_at == pytest.approx(time.time() + wait, abs=3)
+    assert (await quota.snapshot()).blocked_until == pytest.approx(refused.value.retry_at, abs=1)
+    assert "<t:" in refused.value.user_message()
+
+
+async def test_429_honours_its_own_reset(client: PexelsClient, fake: FakePexels, quota: MemoryQuota) -> None:
+    soon = int(time.time()) + 600
+    fake.fail_next(429, headers={"X-Ratelimit-Remaining": "57", "X-Ratelimit-Reset": str(soon)})
+    with pytest.raises(QuotaExhausted) as refused:
+        await client.search_photos("cat")
+    assert refused.value.retry_at == pytest.approx(soon, abs=1), "a reset within the hour is when it ends"
+
+    spent = int(time.time()) + 9 * 86_400
+    fake.fail_next(429, headers={"X-Ratelimit-Remaining": "0", "X-Ratelimit-Reset": str(spent)})
+    quota2 = MemoryQuota(QuotaPolicy(reserve=0))
+    client2 = PexelsClient(client._session, base_url=fake.url, api_key=Secret(KEY), quota=quota2)
+    with pytest.raises(QuotaExhausted) as refused:
+        await client2.search_photos("cat")
+    assert refused.value.retry_at == pytest.approx(spent, abs=1), "the month is spent: until it resets"
+
+
+async def test_the_fakes_own_429_with_retry_after_is_honoured(session: aiohttp.ClientSession) -> None:
+    async with FakePexels(api_key=KEY, hourly_limit=1) as fake:
+        fake.retry_after_on_429 = True
+        client = make_client(session, fake, MemoryQuota(QuotaPolicy(reserve=0)))
+        await client.search_photos("one")
+        with pytest.raises(QuotaExhausted) as refused:
+            await client.search_photos("two")
+        assert time.time() + 3500 <= refused.value.retry_at <= time.time() + 3601
+
+
+@pytest.mark.parametrize("status", [401, 403])
+async def test_an_edge_block_is_not_blamed_on_the_key(
+    client: PexelsClient, fake: FakePexels, caplog: pytest.LogCaptureFixture, status: int
+) -> None:
+    fake.edge_block_next(status)
+    with pytest.raises(PexelsEdgeBlocked) as blocked:
+        await client.search_photos("cat")
+    assert not isinstance(blocked.value, PexelsAuthError)
+    assert "blocked by Pexels' edge (User-Agent or network), the key may be fine" in caplog.text
+    assert "PEXELS_API_KEY" not in caplog.text
+    assert "network is blocking" in blocked.value.user_message()
+    assert fake.count() == 1
+
+
+async def test_json_401_is_the_key_and_json_403_is_access_disallowed(
+    session: aiohttp.ClientSession, fake: FakePexels, quota: MemoryQuota, caplog: pytest.LogCaptureFixture
+) -> None:
+    client = make_client(session, fake, quota, key="sk-wrong-key")
+    with pytest.raises(PexelsAuthError) as refused:
+        await client.search_photos("cat")
+    assert type(refused.value) is PexelsAuthError
+    assert "check PEXELS_API_KEY" in caplog.text and "refused this bot's key" in refused.value.user_message()
+    fake.wrong_key_status = 403
+    with pytest.raises(PexelsAccessDisallowed) as disallowed:
+        await client.search_photos("cat")
+    assert "disallowed access for the API key" in caplog.text
+    assert "not allowed this bot's key" in disallowed.value.user_message()
+
+
+@pytest.mark.parametrize("mode", ["sized", "chunked", "endless", "gzip-bomb", "br-bomb"])
+async def test_an_oversized_body_is_abandoned_early(
+    client: PexelsClient, fake: FakePexels, quota: MemoryQuota, caplog: pytest.LogCaptureFixture, mode: str
+) -> None:
+    if mode == "endless":
+        fake.endless_next()
+    elif mode.endswith("bomb"):
+        fake.bomb_next(200 * 1024 * 1024, encoding="gzip" if mode == "gzip-bomb" else "br")
+    else:
+        fake.huge_next(50 * 1024 * 1024, chunked=mode == "chunked")
+    started = time.monotonic()
+    with pytest.raises(PexelsBadResponse) as bad:
+        await client.search_photos("cat")
+    assert time.monotonic() - started < 5
+    assert "couldn't read" in bad.value.user_message()
+    assert f"more than {MAX_BODY} bytes" in caplog.text
+    assert fake.count() == 1, "not retried: the same answer would come again"
+    if not mode.endswith("bomb"):
+        stream = fake.streams[-1]
+        await asyncio.wait_for(stream.done.wait(), 10)
+        assert stream.aborted and not stream.complete
+        assert stream.bytes_sent < 24 * 1024 * 1024, "the read stopped at the cap, not at the end of the body"
+    page = await client.search_photos("cat")  # the connection pool is fine afterwards
+    assert len(page.items) == 80
+
+
+async def test_a_body_just_under_the_cap_is_read(
+    session: aiohttp.ClientSession, fake: FakePexels, quota: MemoryQuota
+) -> None:
+    client = make_client(session, fake, quota, max_body=1024 * 1024)
+    fake.huge_next(1024 * 1024 - 10)
+    page = await client.search_photos("cat")
+    assert len(page.items) == 1 and len(page.items[0].alt) <= MAX_ALT and page.items[0].alt.endswith("…")
+
+
+@pytest.mark.parametrize("encoding", ["gzip", "br"])
+async def test_compressed_answers_are_decoded(
+    client: PexelsClient, fake: FakePexels, encoding: Literal["gzip", "br"]
+) -> None:
+    fake.compression = encoding
+    page = await client.search_photos("cat")
+    assert [p.id for p in page.items] == [fake.photo("cat", i)["id"] for i in range(80)]
+    assert encoding in fake.requests[-1].headers["Accept-Encoding"]
+
+
+async def test_one_warning_per_malformed_answer(
+    client: PexelsClient, fake: FakePexels, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING, logger="bot.pexels")
+    fake.tamper("cat", 3, url=JAVASCRIPT_URL)
+    fake.tamper("cat", 4, src={"large": NOT_A_URL, "large2x": NOT_A_URL, "original": NOT_A_URL})
+    fake.tamper("cat", 5, photographer_url=LINK_INJECTION)
+    fake.tamper("cat", 6, id="x")
+    page = await client.search_photos("cat")
+    assert (len(page.items), page.received) == (77, 80)
+    ids = [p.id for p in page.items]
+    assert fake.photo("cat", 2)["id"] in ids and fake.photo("cat", 7)["id"] in ids
+    assert next(p for p in page.items if p.id == fake.photo("cat", 5)["id"]).photographer_url == ""
+    warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warnings) == 1, [r.getMessage() for r in warnings]
+    assert "3 malformed item(s) of 80" in warnings[0].getMessage()
+    assert "1 link(s) dropped" in warnings[0].getMessage()
+
+
+async def test_huge_numbers_and_lone_surrogates_cost_only_their_item(client: PexelsClient, fake: FakePexels) -> None:
+    photos = [fake.photo("cat", i) for i in range(3)]
+    raw = json.dumps({"page": 1, "per_page": 80, "photos": photos, "total_results": 3})
+    raw = raw.replace(f'"id": {photos[0]["id"]}', '"id": 1' + "0" * 30, 1)
+    raw = raw.replace('"alt": "Cat photo 1"', '"alt": "Cat \\ud800 photo 1"', 1)
+    fake.fail_next(200, body=raw)
+    page = await client.search_photos("cat")
+    assert [p.id for p in page.items] == [photos[1]["id"], photos[2]["id"]]
+    assert page.items[0].alt == "Cat photo 1"
+
+
+# ------------------------------------------------------------------------------------------------ quota units
+
+
+async def test_retries_cost_one_unit_and_an_outage_locks_nobody_out(
+    session: aiohttp.ClientSession, fake: FakePexels
+) -> None:
+    quota = MemoryQuota(QuotaPolicy(hour_limit=3, month_limit=20_000, reserve=0))
+    client = make_client(session, fake, quota, backoff=0.01)
+    fake.fail_next(503, count=6, content_type="text/html")
+    for query in ("a", "b"):
+        with pytest.raises(PexelsUnavailable):
+            await client.search_photos(query)
+    assert fake.count() == 6, "each failed search made three attempts"
+    assert (await quota.snapshot()).hour_used == 2, "but spent one unit each"
+    page = await client.search_photos("c")  # Pexels is back: the third search of the hour still works
+    assert len(page.items) == 80
+    with pytest.raises(QuotaExhausted):
+        await client.search_photos("d")
+
+
+async def test_a_block_set_meanwhile_stops_the_retries(session: aiohttp.ClientSession, fake: FakePexels) -> None:
+    quota = MemoryQuota(QuotaPolicy(reserve=0))
+    client = make_client(session, fake, quota, backoff=0.3)
+    fake.fail_next(503, count=3, content_type="text/html")
+
+    async def another_search_sees_a_429() -> None:
+        await asyncio.sleep(0.1)
+        await quota.block(time.time() + 100)
+
+    blocker = asyncio.create_task(another_search_sees_a_429())
+    with pytest.raises(QuotaExhausted):
+        await client.search_photos("cat")
+    await blocker
+    assert fake.count() == 1
+
+
+async def test_both_backends_judge_each_answers_reset_on_its_own(make_state: StateFactory, clock: FakeClock) -> None:
+    quota = (await make_state(QuotaPolicy(hour_limit=100, month_limit=1_000, reserve=20))).quota
+    reset = float(int(clock()) + 86_400)
+    await quota.observe(20_000, 500, reset * 1000)  # in milliseconds: no period is that long
+    assert (await quota.snapshot()).reset_at is None
+    await quota.observe(20_000, 10, reset)
+    snapshot = await quota.snapshot()
+    assert (snapshot.remaining, snapshot.reset_at) == (10, reset)
+    await quota.observe(20_000, 9, clock() + 45 * 86_400)  # implausible: counts for the known period
+    snapshot = await quota.snapshot()
+    assert (snapshot.remaining, snapshot.reset_at) == (9, reset)
+    await quota.observe(20_000, 8, math.inf)
+    await quota.observe(20_000, 8, math.nan)
+    refused = await quota.acquire()
+    assert (refused.allowed, refused.reason) == (False, "reserve")
+    assert refused.retry_after == pytest.approx(reset - clock(), abs=0.01)
+
+
+async def test_redis_forgets_a_far_future_reset_stored_by_an_older_release(
+    redis_server: RedisServer, clock: FakeClock
+) -> None:
+    redis_server.start()
+    redis_server.flushall()
+    state = await RedisState.connect(
+        redis_server.url, policy=QuotaPolicy(), key_fingerprint="0123456789ab", clock=clock
+    )
+    try:
+        key = "pexbot:v1:quota:0123456789ab:remote"
+        await state.link.client.hset(key, mapping={"limit": 20_000, "remaining": 600, "reset": int(clock() * 1e6)})
+        reset = float(int(clock()) + 86_400)
+        await state.quota.observe(20_000, 10, reset)
+        snapshot = await state.quota.snapshot()
+        assert (snapshot.remaining, snapshot.reset_at) == (10, reset)
+    finally:
+        await state.close()
+
+
+_OPS = st.lists(
+    st.one_of(
+        st.just(("acquire", 0.0, None)),
+        st.tuples(st.just("advance"), st.sampled_from([1.0, 1800.0, 3600.0, 86_400.0, 41 * 86_400.0]), st.none()),
+        st.tuples(
+            st.just("observe"),
+            st.sampled_from([None, -10.0, 10.0, 5000.0, 39 * 86_400.0, 41 * 86_400.0, 1e12, math.inf]),
+            st.one_of(st.none(), st.integers(0, 30)),
+        ),
+    ),
+    max_size=20,
+)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(ops=_OPS)
+def test_memory_and_redis_agree_on_implausible_resets(
+    redis_server: RedisServer, ops: list[tuple[str, float | None, int | None]]
+) -> None:
+    """Far-future, infinite, missing and past resets: both backends end up knowing the same thing."""
+    redis_server.start()
+    redis_server.flushall()
+
+    async def run() -> None:
+        clock = FakeClock(float(int(time.time())))
+        policy = QuotaPolicy(hour_limit=5, month_limit=8, reserve=3)
+        memory = MemoryQuota(policy, clock)
+        shared = await RedisState.connect(redis_server.url, policy=policy, key_fingerprint="0123456789ab", clock=clock)
+        try:
+            for op, number, remaining in ops:
+                if op == "acquire":
+                    mine, theirs = await memory.acquire(), await shared.quota.acquire()
+                    assert (mine.allowed, mine.reason) == (theirs.allowed, theirs.reason), ops
+                    assert mine.retry_after == pytest.approx(theirs.retry_after, abs=0.002), ops
+                elif op == "advance":
+                    clock.advance(number or 0)
+                else:
+                    reset = None if number is None else int(clock()) + number
+                    await memory.observe(20_000, remaining, reset)
+                    await shared.quota.observe(20_000, remaining, reset)
+                assert await memory.snapshot() == await shared.quota.snapshot(), ops
+        finally:
+            await shared.close()
+
+    asyncio.run(run())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 from collections import OrderedDict, deque
 
 from bot.state.base import (
@@ -24,6 +25,17 @@ log = logging.getLogger(__name__)
 MONTH_FALLBACK = 31 * 24 * HOUR
 """How long a locally counted monthly period lasts while Pexels' reset time is unknown."""
 
+MAX_RESET_AHEAD = 40 * 24 * HOUR
+"""A reset further ahead than this is not a monthly period (a reset sent in milliseconds, say): ignored."""
+
+CACHE_MAX_BYTES = 128 * 1024 * 1024
+"""Default bound on what the in-process cache holds, keys and values plus a per-entry overhead: 2,000 real
+result pages (25-30 KB each) fit well inside it; pages whose every text is at its bound (about 120 KB) do not."""
+CACHE_MAX_ITEM_BYTES = 1024 * 1024
+"""Default bound on one cached value (a page of 80 results encodes to at most about 120 KB)."""
+_ENTRY_OVERHEAD = 160
+"""Bytes an entry costs beyond its key and value (the dict slot, the tuple, two objects' headers)."""
+
 DEDUPE_TTL = 60.0
 """Seconds an interaction id stays claimed."""
 
@@ -31,18 +43,55 @@ _PRUNE_MIN = 1024
 _SWEEP_EVERY = 60.0
 
 
-class MemoryCache:
-    """An LRU cache whose entries also expire: at most `max_entries`, least recently used evicted first."""
+def plausible_reset(reset_at: float | None, now: float) -> float | None:
+    """`reset_at` if it can be the end of a monthly period seen from `now`, else None (ignored)."""
+    if reset_at is None or not math.isfinite(reset_at) or reset_at > now + MAX_RESET_AHEAD:
+        return None
+    return reset_at
 
-    def __init__(self, max_entries: int, clock: Clock = WALL_CLOCK) -> None:
+
+class MemoryCache:
+    """An LRU cache whose entries also expire, bounded in entries and in bytes; least recently used go first.
+
+    `max_bytes` bounds the keys, values and a per-entry overhead together (default 128 MiB); a value longer
+    than `max_item_bytes` (default 1 MiB) is not stored at all.
+    """
+
+    def __init__(
+        self,
+        max_entries: int,
+        clock: Clock = WALL_CLOCK,
+        *,
+        max_bytes: int = CACHE_MAX_BYTES,
+        max_item_bytes: int = CACHE_MAX_ITEM_BYTES,
+    ) -> None:
         if max_entries < 1:
             raise ValueError("max_entries must be at least 1")
+        if max_bytes < 1 or max_item_bytes < 1:
+            raise ValueError("max_bytes and max_item_bytes must be at least 1")
         self.max_entries = max_entries
+        self.max_bytes = max_bytes
+        self.max_item_bytes = max_item_bytes
         self._clock = clock
         self._data: OrderedDict[str, tuple[float, bytes]] = OrderedDict()
+        self._bytes = 0
 
     def __len__(self) -> int:
         return len(self._data)
+
+    @property
+    def size_bytes(self) -> int:
+        """What the entries held now count against `max_bytes`."""
+        return self._bytes
+
+    @staticmethod
+    def _cost(key: str, value: bytes) -> int:
+        return len(key) + len(value) + _ENTRY_OVERHEAD
+
+    def _drop(self, key: str) -> None:
+        entry = self._data.pop(key, None)
+        if entry is not None:
+            self._bytes -= self._cost(key, entry[1])
 
     async def get(self, key: str) -> bytes | None:
         """Return the value, or None when missing or expired."""
@@ -51,20 +100,25 @@ class MemoryCache:
             return None
         expires, value = entry
         if expires <= self._clock():
-            del self._data[key]
+            self._drop(key)
             return None
         self._data.move_to_end(key)
         return value
 
     async def set(self, key: str, value: bytes, ttl: float) -> None:
-        """Store a value for `ttl` seconds (a ttl <= 0 removes it)."""
-        if ttl <= 0:
-            self._data.pop(key, None)
+        """Store a value for `ttl` seconds (a ttl <= 0, or a value over `max_item_bytes`, removes it)."""
+        self._drop(key)
+        cost = self._cost(key, value)
+        if ttl <= 0 or len(value) > self.max_item_bytes or cost > self.max_bytes:
+            if ttl > 0:
+                bound = min(self.max_item_bytes, self.max_bytes)
+                log.warning("Not caching %d bytes under %s: more than one entry may hold (%d)", len(value), key, bound)
             return
         self._data[key] = (self._clock() + ttl, value)
-        self._data.move_to_end(key)
-        while len(self._data) > self.max_entries:
-            self._data.popitem(last=False)
+        self._bytes += cost
+        while len(self._data) > self.max_entries or self._bytes > self.max_bytes:
+            oldest, (_, old_value) = self._data.popitem(last=False)
+            self._bytes -= self._cost(oldest, old_value)
 
 
 class MemoryCooldowns:
@@ -165,11 +219,16 @@ class MemoryQuota:
 
         A later reset time starts a new period (its figures replace ours); the same one keeps the lowest
         `remaining` seen, since answers can arrive out of order; an earlier one is a late answer and is ignored.
+        A reset that is missing, not finite or more than MAX_RESET_AHEAD away says nothing about the period:
+        the answer's other figures count for the period already known, and no later answer is judged by it.
         """
+        now = self._clock()
+        reset_at = plausible_reset(reset_at, now)
         if limit is None and remaining is None and reset_at is None:
             return
-        now = self._clock()
         self._refresh(now)
+        if reset_at is None:
+            reset_at = self._reset_at  # this answer did not say: it belongs to the period we know
         if reset_at is not None and self._reset_at is not None and reset_at < self._reset_at:
             return  # a late answer from the previous period
         if reset_at != self._reset_at:
@@ -248,9 +307,10 @@ class MemoryState:
         *,
         policy: QuotaPolicy | None = None,
         cache_max_entries: int = 2_000,
+        cache_max_bytes: int = CACHE_MAX_BYTES,
         clock: Clock = WALL_CLOCK,
     ) -> None:
-        self.cache: Cache = MemoryCache(cache_max_entries, clock)
+        self.cache: Cache = MemoryCache(cache_max_entries, clock, max_bytes=cache_max_bytes)
         self.cooldowns: Cooldowns = MemoryCooldowns(clock)
         self.quota: Quota = MemoryQuota(policy or QuotaPolicy(), clock)
         self.dedupe: Dedupe = MemoryDedupe(clock)

@@ -51,7 +51,7 @@ from bot.state.base import (
     QuotaPolicy,
     QuotaSnapshot,
 )
-from bot.state.memory import MONTH_FALLBACK, MemoryQuota
+from bot.state.memory import MAX_RESET_AHEAD, MONTH_FALLBACK, MemoryQuota, plausible_reset
 
 log = logging.getLogger(__name__)
 
@@ -130,25 +130,29 @@ end
 return {1, '', 0}
 """
 
-# KEYS: remote, m. ARGV: now_ms, limit, remaining, reset_ms ('' when unknown), month_fallback_ms.
+# KEYS: remote, m. ARGV: now_ms, limit, remaining, reset_ms ('' when unknown), month_fallback_ms, max_ahead_ms.
 # Same rules as MemoryQuota.observe: a later reset starts a new period, the same one keeps the lowest
-# remaining, an earlier one (a late answer) is ignored.
+# remaining, an earlier one (a late answer) is ignored; an answer without a (plausible) reset belongs to
+# the period already known. A stored reset further ahead than max_ahead (written by an older release) is
+# forgotten, so it cannot make every later answer look late.
 OBSERVE_LUA = """
 local now = tonumber(ARGV[1])
 local limit = tonumber(ARGV[2])
 local remaining = tonumber(ARGV[3])
 local reset = tonumber(ARGV[4])
+local max_ahead = tonumber(ARGV[6])
 local margin = 60000
 
 local cur = redis.call('HMGET', KEYS[1], 'limit', 'remaining', 'reset')
 local cur_limit = tonumber(cur[1])
 local cur_remaining = tonumber(cur[2])
 local cur_reset = tonumber(cur[3])
-if cur_reset and cur_reset <= now then
+if cur_reset and (cur_reset <= now or cur_reset > now + max_ahead) then
   cur_limit = nil
   cur_remaining = nil
   cur_reset = nil
 end
+if not reset then reset = cur_reset end
 
 if reset and cur_reset and reset < cur_reset then
   return 0
@@ -377,6 +381,7 @@ class RedisQuota:
     async def observe(self, limit: int | None, remaining: int | None, reset_at: float | None) -> None:
         """Record the X-Ratelimit-* headers of a successful response (in memory too, for the fallback)."""
         await self.fallback.observe(limit, remaining, reset_at)
+        reset_at = plausible_reset(reset_at, self._clock())
         if limit is None and remaining is None and reset_at is None:
             return
         args: list[int | str] = [
@@ -385,6 +390,7 @@ class RedisQuota:
             "" if remaining is None else int(remaining),
             "" if reset_at is None else round(reset_at * 1000),
             int(MONTH_FALLBACK * 1000),
+            int(MAX_RESET_AHEAD * 1000),
         ]
         keys = [self._remote_key, self._month_key]
         try:

@@ -1,6 +1,6 @@
 """A loopback fake of the Pexels API (photos + videos) for unit tests, end-to-end tests and benchmarks.
 
-It follows the shared research notes ``pexels-api.md`` (mostly §10). It is an ``aiohttp.web`` server bound to
+It follows Pexels' public API documentation and recorded real answers. It is an ``aiohttp.web`` server bound to
 ``127.0.0.1`` on a random free port, running in the caller's event loop::
 
     async with FakePexels() as fake:
@@ -8,20 +8,38 @@ It follows the shared research notes ``pexels-api.md`` (mostly §10). It is an `
         ...  # point the client at fake.url (photos under /v1, videos under /videos)
         assert fake.photo("red flower", 0)["alt"] == "Red flower photo 0"
 
-What it serves, deterministically and lazily (nothing is precomputed):
+What it serves, deterministically and lazily (nothing is precomputed), true to 53 recorded Pexels answers:
 
 * Item ``i`` (0-based, across pages) of a search is ``fake.photo(query, i, **options)`` /
   ``fake.video(query, i, **options)``. Curated photos and popular videos use ``query=""``.
 * Queries are compared after casefold + whitespace collapse. ``locale`` is case-normalised (``uk-ua`` ->
   ``uk-UA``), hex colours with or without ``#`` and in any case are the same colour.
-* Every photo index ``i % 10 == 7`` has ``alt == ""``; every ``i % 20 == 13`` has ``avg_color is None``.
-* Each video has 3-5 mp4 files (shuffled) and one ``"hls"`` entry with null width/height/fps. About 30 % of
-  videos have a file whose quality label contradicts its size, about 10 % have a file with ``quality: null``.
+* Photos: every index ``i % 10 == 7`` has ``alt == ""`` (on curated, every odd index: empty alt is common
+  there); every ``i % 10 == 5`` has a long, sentence-like alt; every ``i % 20 == 13`` has ``avg_color is None``;
+  every ``i % 20 == 9`` has a credit name with doubled and trailing spaces. Photo page URLs stay English
+  whatever the locale (as recorded).
+* Videos: rendition ladders of several shapes, most not 16:9 (4096x2160, 2048x1080, 2002x1080, 2048x1024,
+  portrait 1080x2048, ...). Every file has ``size`` in bytes except on legacy (Vimeo-hosted) videos; about
+  one video in ten has two files of the same size differing only in ``fps`` (25/50, 29.97/59.94); new
+  uploads have ``quality: null``. Quirks, once per 40 videos each: index ``i % 40 == 11`` is a legacy video
+  with an ``"hls"`` entry (null width/height/fps, ``.m3u8`` link); ``i % 40 == 23`` has a label that contradicts
+  its size; ``i % 40 == 29`` has two files of the same size and fps that differ in bytes. With a ``locale``
+  other than en-US, video page URLs carry no slug (``https://www.pexels.com/uk-ua/video/12345/``).
 * Total results: ``default_total`` unless :meth:`FakePexels.set_total` was called. ``total_results`` reports
   ``min(total, total_cap)``, only ``served`` items are really returned (the "inflated total" quirk).
 * ``next_page`` is present when ``page * per_page < total_results`` (so, for an inflated total, it is still there
   on the last page that has data, as observed in reality). Past the end the body is
   ``{"page":1,"per_page":1,"photos":[],"total_results":0}``.
+* ``compression = "gzip" | "br"`` compresses every answer whose request accepts that encoding.
+
+Fault modes, each for the next request(s): :meth:`fail_next` (any status, body and headers, e.g. a 429 with
+``Retry-After``), :meth:`edge_block_next` (Cloudflare's HTML 401/403), :meth:`malformed_next`,
+:meth:`wrong_shape_next`, :meth:`slow_next`, :meth:`rate_headers_next` (silly X-Ratelimit-* values),
+:meth:`huge_next` (a 26-50 MB body, sized or chunked), :meth:`endless_next` (a chunked body that never ends),
+:meth:`bomb_next` (a small compressed body that expands enormously). Streamed answers are recorded in
+``streams`` with the bytes really sent before the client went away. :meth:`tamper` rewrites fields of one
+item of a search (hostile values: :data:`LINK_INJECTION`, :data:`JAVASCRIPT_URL`, :data:`NOT_A_URL`).
+``retry_after_on_429 = True`` makes the fake's own hourly/monthly 429s carry ``Retry-After``.
 
 Request pipeline, in order: record -> take injected delay/fault -> User-Agent check (403 HTML) ->
 ``Authorization`` check (401) -> rate limit (429) -> count against the quota -> route (404 / 400 / 200).
@@ -38,6 +56,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import functools
+import gzip
 import json
 import math
 import random
@@ -45,14 +64,21 @@ import re
 import socket
 import time
 import unicodedata
+import zlib
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any, Final, Literal
 from urllib.parse import urlencode
 
+import brotli
 from aiohttp import web
 
-__all__ = ["FakePexels", "RecordedRequest"]
+__all__ = ["JAVASCRIPT_URL", "LINK_INJECTION", "NOT_A_URL", "FakePexels", "RecordedRequest", "StreamRecord"]
+
+LINK_INJECTION: Final = "https://www.pexels.com/@x) · [Claim your Nitro](https://evil.example/nitro"
+"""A credit URL crafted to close a markdown link and open one to another site."""
+JAVASCRIPT_URL: Final = "javascript:alert(1)"
+NOT_A_URL: Final = "not a url at all"
 
 JSON_CT: Final = "application/json; charset=utf-8"
 HTML_CT: Final = "text/html; charset=UTF-8"
@@ -103,12 +129,27 @@ _PEOPLE: Final[tuple[tuple[str, int], ...]] = (
     ("Anna Shvets", 3369),
 )
 
-_VIDEO_LADDERS: Final[dict[str, tuple[tuple[int, int], ...]]] = {
-    "landscape": ((3840, 2160), (2560, 1440), (1920, 1080), (1280, 720), (960, 540), (640, 360), (426, 240)),
-    "portrait": ((2160, 3840), (1440, 2560), (1080, 1920), (720, 1280), (540, 960), (360, 640), (240, 426)),
-    "square": ((2160, 2160), (1440, 1440), (1080, 1080), (720, 720), (540, 540), (360, 360)),
+# Rendition ladders as recorded: most recent renditions are not 16:9.
+_VIDEO_LADDERS: Final[dict[str, tuple[tuple[tuple[int, int], ...], ...]]] = {
+    "landscape": (
+        ((3840, 2160), (2560, 1440), (1920, 1080), (1280, 720), (960, 540), (640, 360)),
+        ((4096, 2160), (2048, 1080), (1366, 720), (960, 506), (640, 338)),
+        ((4004, 2160), (2002, 1080), (1334, 720), (1000, 540), (666, 360)),
+        ((4096, 2048), (2048, 1024), (1440, 720), (1280, 640), (640, 320)),
+    ),
+    "portrait": (
+        ((2160, 3840), (1440, 2560), (1080, 1920), (720, 1280), (540, 960), (360, 640)),
+        ((2160, 4096), (1080, 2048), (720, 1366), (506, 960), (338, 640)),
+    ),
+    "square": (((2160, 2160), (1440, 1440), (1080, 1080), (720, 720), (540, 540), (360, 360)),),
 }
 _VIDEO_FPS: Final = (23.976, 24.0, 25.0, 29.97, 30.0, 50.0, 59.94, 60.0)
+_DOUBLED_FPS: Final = {23.976: 47.952, 24.0: 48.0, 25.0: 50.0, 29.97: 59.94, 30.0: 60.0}
+_LONG_ALT: Final = (
+    "seen from a low angle in the soft light of late afternoon, with people walking past in the background, "
+    "a row of trees along the street, warm reflections on the wet pavement after the rain, and a few clouds "
+    "drifting across a pale blue sky above the rooftops of the old town"
+)
 _PHOTO_MIN_MP: Final = {"large": 24.0, "medium": 12.0, "small": 4.0}
 _HEX_RE: Final = re.compile(r"#?(?:[0-9a-f]{3}){1,2}")
 
@@ -251,6 +292,17 @@ class _Spec:
         return cls(kind, *values, seed="\x1f".join((kind, *(v or "" for v in values))))
 
 
+@dataclass
+class StreamRecord:
+    """One streamed answer (:meth:`FakePexels.huge_next`, :meth:`FakePexels.endless_next`) as it went."""
+
+    declared: int | None  # Content-Length sent, or None for a chunked body
+    bytes_sent: int = 0  # body bytes handed to the transport before it ended
+    complete: bool = False  # the whole body was sent
+    aborted: bool = False  # the client went away before the end
+    done: asyncio.Event = field(default_factory=asyncio.Event)
+
+
 @dataclass(slots=True)
 class _Fault:
     status: int
@@ -258,6 +310,10 @@ class _Fault:
     content_type: str
     delay: float = 0.0
     wrong_shape: bool = False  # body chosen per request (photo or video shape) unless given
+    headers: dict[str, str] = field(default_factory=dict)
+    stream: Literal["sized", "chunked", "endless"] | None = None
+    stream_size: int = 0
+    encoding: str | None = None  # the body is already encoded so (Content-Encoding)
 
 
 @dataclass(slots=True)
@@ -266,6 +322,10 @@ class _Answer:
     body: bytes
     content_type: str = JSON_CT
     counted: bool = False  # a request that passed auth + rate limit; gets X-Ratelimit-* if 2xx
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+_PAD: Final = b"lorem ipsum dolor sit amet " * 2427  # about 64 KB of text that is valid inside a JSON string
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -296,10 +356,19 @@ class FakePexels:
         self.reset_at: int = reset_at if reset_at is not None else int(time.time()) + _THIRTY_DAYS
         #: Status for a present-but-wrong key: 401 (current Pexels) or 403 (legacy Tyk "disallowed" body).
         self.wrong_key_status: int = 401
+        #: Compress answers with this Content-Encoding when the request accepts it ("gzip", "br" or None).
+        self.compression: Literal["gzip", "br"] | None = None
+        #: The fake's own hourly/monthly 429s carry Retry-After (real recordings have none).
+        self.retry_after_on_429 = False
+        #: An endless body stops here even if the client never hangs up.
+        self.endless_limit = 1024 * 1024 * 1024
         self.requests: list[RecordedRequest] = []
+        self.streams: list[StreamRecord] = []
 
         self._totals: dict[tuple[str | None, str], tuple[int, int | None]] = {}
         self._faults: collections.deque[_Fault] = collections.deque()
+        self._rate_overrides: collections.deque[dict[str, str | None]] = collections.deque()
+        self._tampering: dict[tuple[str, str, int], dict[str, Any]] = {}
         self._slow: collections.deque[float] = collections.deque()
         self._hour_window: collections.deque[float] = collections.deque()
         self._monthly_used = 0
@@ -417,16 +486,63 @@ class FakePexels:
         body: str | bytes | None = None,
         content_type: str = JSON_CT,
         delay: float = 0.0,
+        headers: dict[str, str] | None = None,
     ) -> None:
         """The next ``count`` requests get this answer instead of the normal one. With ``body=None`` a plausible
         default is used (JSON for a JSON content type, a Cloudflare-like HTML page otherwise). A 2xx status counts
-        against the quota and carries X-Ratelimit-* headers; other statuses do not."""
+        against the quota and carries X-Ratelimit-* headers; other statuses do not. ``headers`` are added to the
+        answer (``{"Retry-After": "120"}`` on a 429, say)."""
         if body is None:
             json_ct = "json" in content_type
             body = _dumps(self._default_error_json(status)) if json_ct else _html_error_page(status)
         raw = body.encode("utf-8") if isinstance(body, str) else body
         for _ in range(count):
-            self._faults.append(_Fault(status, raw, content_type, delay))
+            self._faults.append(_Fault(status, raw, content_type, delay, headers=dict(headers or {})))
+
+    def edge_block_next(self, status: int = 403, *, count: int = 1) -> None:
+        """The next ``count`` requests are refused by "Cloudflare" with its HTML block page (401 or 403)."""
+        self.fail_next(status, count=count, body=_CLOUDFLARE_403, content_type=HTML_CT)
+
+    def rate_headers_next(
+        self, *, limit: str | None = None, remaining: str | None = None, reset: str | None = None, count: int = 1
+    ) -> None:
+        """The next ``count`` counted 2xx answers send these X-Ratelimit-* values (strings, sent verbatim) instead
+        of the true ones; a header left at None keeps its true value."""
+        override = {"X-Ratelimit-Limit": limit, "X-Ratelimit-Remaining": remaining, "X-Ratelimit-Reset": reset}
+        self._rate_overrides.extend(dict(override) for _ in range(count))
+
+    def huge_next(self, size: int = 30 * 1024 * 1024, *, chunked: bool = False) -> None:
+        """The next request gets a 200 whose JSON body is ``size`` bytes (one photo with an enormous alt text),
+        streamed; sized with Content-Length unless ``chunked``. Recorded in :attr:`streams`."""
+        self._faults.append(_Fault(200, b"", JSON_CT, stream="chunked" if chunked else "sized", stream_size=size))
+
+    def endless_next(self) -> None:
+        """The next request gets a 200 chunked JSON body that never ends (until the client hangs up, or
+        :attr:`endless_limit`). Recorded in :attr:`streams`."""
+        self._faults.append(_Fault(200, b"", JSON_CT, stream="endless"))
+
+    def bomb_next(self, decoded_size: int = 200 * 1024 * 1024, *, encoding: Literal["gzip", "br"] = "gzip") -> None:
+        """The next request gets a 200 whose small compressed body expands to ``decoded_size`` bytes."""
+        if encoding == "gzip":
+            packer = zlib.compressobj(9, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
+            parts = [packer.compress(b'{"photos":[],"alt":"')]
+            block = b" " * (1024 * 1024)
+            parts += [packer.compress(block) for _ in range(decoded_size // len(block))]
+            parts.append(packer.flush())
+        else:
+            compressor = brotli.Compressor(quality=5)
+            block = b" " * (1024 * 1024)
+            parts = [compressor.process(b'{"photos":[],"alt":"')]
+            parts += [compressor.process(block) for _ in range(decoded_size // len(block))]
+            parts.append(compressor.finish())
+        self._faults.append(_Fault(200, b"".join(parts), JSON_CT, encoding=encoding))
+
+    def tamper(self, query: str, index: int, kind: Literal["photo", "video"] = "photo", **fields: Any) -> None:
+        """Item ``index`` of every search for ``query`` (any options) gets these fields; a dict value for ``src``
+        or ``user`` is merged into the original one. For hostile cases: ``photographer_url=LINK_INJECTION``,
+        ``url=JAVASCRIPT_URL``, ``src={"large": NOT_A_URL}``, ``photographer="x" * 5000``, ..."""
+        self._tampering[(kind, normalize_query(query), index)] = fields
+        self._page_cache.clear()
 
     def malformed_next(self, count: int = 1) -> None:
         """The next ``count`` responses: 200, JSON content type, a body that is not JSON."""
@@ -534,25 +650,31 @@ class FakePexels:
 
         subject = spec.query or "curated"
         described = f"{_capitalize(subject)} photo {index}"
-        alt = "" if index % 10 == 7 else (f"{described} ({spec.locale})" if spec.locale else described)
+        if index % 10 == 5:
+            described = f"{described}, {_LONG_ALT}"
+        no_alt = index % 2 == 1 if not spec.query else index % 10 == 7
+        alt = "" if no_alt else (f"{described} ({spec.locale})" if spec.locale else described)
         slug = f"{_slugify(f'{subject} photo') or 'photo'}-{index}"
         name, person_id, handle = rng.choice(_PEOPLE_WITH_HANDLES)
+        if index % 20 == 9:
+            name = name.replace(" ", "  ") + " "  # recorded: doubled and trailing spaces in a credit name
         ext = "png" if rng.random() < 0.04 else "jpeg"
         base = f"https://images.pexels.com/photos/{pid}/pexels-photo-{pid}.{ext}"
         avg_color = None if index % 20 == 13 else f"#{rng.randrange(0x1000000):06X}"
-        return {
+        photo = {
             "id": pid,
             "width": width,
             "height": height,
-            "url": f"https://www.pexels.com{self._locale_prefix(spec)}/photo/{slug}-{pid}/",
+            "url": f"https://www.pexels.com/photo/{slug}-{pid}/",
             "photographer": name,
-            "photographer_url": f"https://www.pexels.com{self._locale_prefix(spec)}/@{handle}-{person_id}",
+            "photographer_url": f"https://www.pexels.com/@{handle}-{person_id}",
             "photographer_id": person_id,
             "avg_color": avg_color,
             "src": {key: base + suffix for key, suffix in _PHOTO_SRC_SUFFIXES},
             "liked": False,
             "alt": alt,
         }
+        return self._tampered("photo", spec, index, photo)
 
     def _make_video(self, spec: _Spec, index: int) -> dict[str, Any]:
         vid = self._media_id(spec, index)
@@ -560,67 +682,70 @@ class FakePexels:
         rng = random.Random(f"video\x1f{spec.seed}\x1f{index}")
 
         orientation = spec.orientation or rng.choices(["landscape", "portrait", "square"], [6, 3, 1])[0]
-        ladder = _VIDEO_LADDERS.get(orientation, _VIDEO_LADDERS["landscape"])
-        top = {"large": 0, "medium": rng.randrange(0, 3), "small": rng.randrange(0, 4)}.get(
-            spec.size or "", rng.randrange(0, 4)
+        ladder = rng.choice(_VIDEO_LADDERS.get(orientation, _VIDEO_LADDERS["landscape"]))
+        top = {"large": 0, "medium": rng.randrange(0, 2), "small": rng.randrange(0, 3)}.get(
+            spec.size or "", rng.randrange(0, 3)
         )
         n_files = min(len(ladder) - top, rng.randint(3, 5))
         sizes = list(ladder[top : top + n_files])
         width, height = sizes[0]
         duration = rng.randint(5, 60)
         fps = rng.choice(_VIDEO_FPS)
-        new_style = rng.random() < 0.5  # uhd labels, `size` field and videos.pexels.com links
+        legacy = index % 40 == 11 or rng.random() < 0.15  # Vimeo links, labels always set, no `size`
+        unlabelled = not legacy and rng.random() < 0.35  # new uploads: quality null on every file
 
         def label(w: int, h: int) -> str:
-            longest = max(w, h)
-            if longest >= 2560 and new_style:
-                return "uhd"
-            return "hd" if longest >= 1280 else "sd"
+            short = min(w, h)
+            return "uhd" if short >= 2160 and not legacy else "hd" if short >= 720 else "sd"
 
-        file_id = rng.randrange(1_000_000, 20_000_000)
-        files: list[dict[str, Any]] = []
-        for n, (w, h) in enumerate(sizes):
+        def entry(n: int, w: int, h: int, rate: float) -> dict[str, Any]:
             true_label = label(w, h)
-            if new_style:
-                link = f"https://videos.pexels.com/video-files/{vid}/{vid}-{true_label}_{w}_{h}_{round(fps)}fps.mp4"
-            else:
+            if legacy:
                 link = (
                     f"https://player.vimeo.com/external/{vid * 7 + n}.{true_label}.mp4"
                     f"?s={rng.getrandbits(160):040x}&profile_id={164 + n}&oauth2_token_id=57447761"
                 )
-            entry: dict[str, Any] = {
+            else:
+                link = f"https://videos.pexels.com/video-files/{vid}/{vid}-{true_label}_{w}_{h}_{round(rate)}fps.mp4"
+            file: dict[str, Any] = {
                 "id": file_id + n,
-                "quality": true_label,
+                "quality": None if unlabelled else true_label,
                 "file_type": "video/mp4",
                 "width": w,
                 "height": h,
-                "fps": fps,
+                "fps": rate,
                 "link": link,
             }
-            if new_style:
-                entry["size"] = int(w * h * duration * fps * 0.015)
-            files.append(entry)
+            if not legacy:
+                file["size"] = int(w * h * duration * rate * 0.012 * rng.uniform(0.8, 1.25))
+            return file
 
-        if rng.random() < 0.3:  # a label that contradicts the size
-            big = [f for f in files if max(f["width"], f["height"]) >= 1920]
-            if big:
-                rng.choice(big)["quality"] = "sd"
-            else:
-                min(files, key=lambda f: f["width"] * f["height"])["quality"] = "hd"
-        if rng.random() < 0.1:
-            rng.choice(files)["quality"] = None
+        file_id = rng.randrange(1_000_000, 20_000_000)
+        files = [entry(n, w, h, fps) for n, (w, h) in enumerate(sizes)]
+        if fps in _DOUBLED_FPS and rng.random() < 0.15:  # the same size again, at twice the frame rate
+            w, h = rng.choice(sizes)
+            files.append(entry(len(files), w, h, _DOUBLED_FPS[fps]))
+        if index % 40 == 29:  # the same size and frame rate twice, one file smaller
+            twin = entry(len(files), *sizes[-1], fps)
+            if "size" in twin:
+                twin["size"] = max(1, twin["size"] // 3)
+            files.append(twin)
+        if index % 40 == 23:  # a label that contradicts the size
+            fitting = [f for f in files if min(f["width"], f["height"]) >= 1080]
+            (fitting[0] if fitting else files[0])["quality"] = "sd"
         rng.shuffle(files)
-        hls = {
-            "id": file_id + len(sizes),
-            "quality": "hls",
-            "file_type": "video/mp4",
-            "width": None,
-            "height": None,
-            "fps": None,
-            "link": f"https://player.vimeo.com/external/{vid * 7 + 9}.m3u8"
-            f"?s={rng.getrandbits(160):040x}&oauth2_token_id=57447761",
-        }
-        files.insert(rng.randrange(len(files) + 1), hls)
+        if index % 40 == 11:  # a legacy HLS entry: "video/mp4" but no size and a playlist link
+            hls = {
+                "id": file_id + len(files),
+                "quality": "hls",
+                "file_type": "video/mp4",
+                "width": None,
+                "height": None,
+                "fps": None,
+                "link": f"https://player.vimeo.com/external/{vid * 7 + 9}.m3u8"
+                f"?s={rng.getrandbits(160):040x}&oauth2_token_id=57447761",
+            }
+            files.insert(rng.randrange(len(files) + 1), hls)
 
         subject = spec.query or "popular"
         slug = f"{_slugify(f'{subject} video') or 'video'}-{index}"
@@ -631,14 +756,17 @@ class FakePexels:
         else:
             image = f"https://images.pexels.com/videos/{vid}/pexels-photo-{vid}.jpeg"
         prefix = self._locale_prefix(spec)
-        return {
+        page = (
+            f"https://www.pexels.com{prefix}/video/{vid}/" if prefix else f"https://www.pexels.com/video/{slug}-{vid}/"
+        )
+        video = {
             "id": vid,
             "width": width,
             "height": height,
             "duration": duration,
             "full_res": None,
             "tags": [],
-            "url": f"https://www.pexels.com{prefix}/video/{slug}-{vid}/",
+            "url": page,
             "image": image + "?auto=compress&cs=tinysrgb&fit=crop&h=630&w=1200",
             "avg_color": None,
             "user": {"id": person_id, "name": name, "url": f"https://www.pexels.com{prefix}/@{handle}-{person_id}"},
@@ -652,6 +780,16 @@ class FakePexels:
                 for nr in range(15)
             ],
         }
+        return self._tampered("video", spec, index, video)
+
+    def _tampered(self, kind: str, spec: _Spec, index: int, item: dict[str, Any]) -> dict[str, Any]:
+        changes = self._tampering.get((kind, spec.query, index))
+        if not changes:
+            return item
+        for name, value in changes.items():
+            original = item.get(name)
+            item[name] = {**original, **value} if isinstance(value, dict) and isinstance(original, dict) else value
+        return item
 
     @staticmethod
     def _locale_prefix(spec: _Spec) -> str:
@@ -692,6 +830,7 @@ class FakePexels:
             if fault.wrong_shape and not body:
                 body = _dumps({"videos" if "/videos" in request.path else "photos": "nope"})
             answer = _Answer(fault.status, body, fault.content_type, counted=200 <= fault.status < 300)
+            answer.headers.update(fault.headers)
             if answer.counted:
                 self._count(now)
         else:
@@ -701,10 +840,63 @@ class FakePexels:
             await asyncio.sleep(delay)
         response_headers = {"Content-Type": answer.content_type}
         if answer.counted and 200 <= answer.status < 300:
-            response_headers["X-Ratelimit-Limit"] = str(self.monthly_limit)
-            response_headers["X-Ratelimit-Remaining"] = str(self.remaining)
-            response_headers["X-Ratelimit-Reset"] = str(self.reset_at)
-        return web.Response(status=answer.status, body=answer.body, headers=response_headers)
+            rate = {
+                "X-Ratelimit-Limit": str(self.monthly_limit),
+                "X-Ratelimit-Remaining": str(self.remaining),
+                "X-Ratelimit-Reset": str(self.reset_at),
+            }
+            override = self._rate_overrides.popleft() if self._rate_overrides else {}
+            rate.update({name: value for name, value in override.items() if value is not None})
+            response_headers.update(rate)
+        response_headers.update(answer.headers)
+        if fault is not None and fault.stream is not None:
+            return await self._stream(request, fault, response_headers)
+        body = answer.body
+        if fault is not None and fault.encoding is not None:
+            response_headers["Content-Encoding"] = fault.encoding
+        elif self.compression is not None and self.compression in headers.get("Accept-Encoding", ""):
+            body = gzip.compress(body, 6) if self.compression == "gzip" else brotli.compress(body, quality=5)
+            response_headers["Content-Encoding"] = self.compression
+        return web.Response(status=answer.status, body=body, headers=response_headers)
+
+    def _stream_parts(self) -> tuple[bytes, bytes]:
+        """The start and end of a photo page whose one photo's alt text is left open in between."""
+        photo = self._make_photo(_Spec.make("photo", "huge"), 0)
+        photo["alt"] = "\x00"
+        head, tail = _dumps({"page": 1, "per_page": 80, "photos": [photo], "total_results": 1}).split(b"\\u0000")
+        return head, tail
+
+    async def _stream(self, request: web.Request, fault: _Fault, headers: dict[str, str]) -> web.StreamResponse:
+        """A huge (or endless) body written 64 KB at a time, counting what the transport accepted."""
+        head, tail = self._stream_parts()
+        endless = fault.stream == "endless"
+        padding = self.endless_limit if endless else max(0, fault.stream_size - len(head) - len(tail))
+        record = StreamRecord(declared=len(head) + padding + len(tail) if fault.stream == "sized" else None)
+        self.streams.append(record)
+        response = web.StreamResponse(status=fault.status, headers=headers)
+        if record.declared is not None:
+            response.content_length = record.declared
+        else:
+            response.enable_chunked_encoding()
+        try:
+            await response.prepare(request)
+            await response.write(head)
+            record.bytes_sent += len(head)
+            while padding > 0:
+                chunk = _PAD if padding >= len(_PAD) else _PAD[:padding]
+                await response.write(chunk)
+                record.bytes_sent += len(chunk)
+                padding -= len(chunk)
+            if not endless:
+                await response.write(tail)
+                record.bytes_sent += len(tail)
+            await response.write_eof()
+            record.complete = not endless
+        except (ConnectionError, RuntimeError):  # the client hung up ("Cannot write to closing transport")
+            record.aborted = True
+        finally:
+            record.done.set()
+        return response
 
     def _count(self, now: float) -> None:
         self._hour_window.append(now)
@@ -723,7 +915,14 @@ class FakePexels:
 
         self._prune_hour(now)
         if len(self._hour_window) >= self.hourly_limit or self._monthly_used >= self.monthly_limit:
-            return _Answer(429, _dumps({"error": "Rate limit exceeded"}))
+            limited = _Answer(429, _dumps({"error": "Rate limit exceeded"}))
+            if self.retry_after_on_429:
+                if self._monthly_used >= self.monthly_limit:
+                    wait = self.reset_at - time.time()
+                else:
+                    wait = self._hour_window[0] + _HOUR - now if self._hour_window else _HOUR
+                limited.headers["Retry-After"] = str(max(1, math.ceil(wait)))
+            return limited
         self._count(now)
 
         not_found = _Answer(404, _dumps({"status": 404, "error": "Not Found"}), counted=True)
