@@ -12,6 +12,7 @@ from bot.errors import PexelsBadResponse
 from bot.models import (
     MAX_ALT,
     MAX_NAME,
+    Chunk,
     Photo,
     Video,
     VideoFile,
@@ -21,6 +22,8 @@ from bot.models import (
     page_url,
     title_from_page,
 )
+from bot.vocab import Kind
+from bot.wire import decode_chunk, encode_chunk
 from tests.fakes.pexels import JAVASCRIPT_URL, LINK_INJECTION, NOT_A_URL, FakePexels
 
 FAKE = FakePexels()  # never started: only its deterministic content generators are used here
@@ -303,8 +306,9 @@ def test_long_names_and_alt_texts_are_stored_bounded() -> None:
     data = {**FAKE.photo("cats", 4), "photographer": "N" * 5000, "alt": "A " * 100_000}
     photo = Photo.from_api(data)
     assert len(photo.photographer) == MAX_NAME and len(photo.alt) == MAX_ALT
-    assert len(orjson.dumps(photo.to_row())) < 2 * (MAX_NAME + MAX_ALT + 3 * 512)
-    assert Photo.from_row(orjson.loads(orjson.dumps(photo.to_row()))) == photo
+    cached = encode_chunk(Chunk((photo,), 1, False))
+    assert len(cached) < 2 * (MAX_NAME + MAX_ALT + 3 * 512)
+    assert decode_chunk(Kind.PHOTO, cached) == Chunk((photo,), 1, False)
 
 
 @pytest.mark.parametrize("field", ["id", "width", "height"])
@@ -316,16 +320,16 @@ def test_implausible_numbers_skip_the_item(field: str, value: Any) -> None:
 
 def test_rows_round_trip() -> None:
     video = Video.from_api(FAKE.video("cats", 4))
-    assert Video.from_row(orjson.loads(orjson.dumps(video.to_row()))) == video
+    assert decode_chunk(Kind.VIDEO, encode_chunk(Chunk((video,), 1, False))) == Chunk((video,), 1, False)
     photo = Photo.from_api(FAKE.photo("cats", 4))
-    assert Photo.from_row(orjson.loads(orjson.dumps(photo.to_row()))) == photo
+    assert decode_chunk(Kind.PHOTO, encode_chunk(Chunk((photo,), 1, False))) == Chunk((photo,), 1, False)
 
 
 def test_the_worst_items_pexels_could_send_fit_discords_limits() -> None:
     """Every text at its bound and made of characters that escaping doubles, every address at its longest."""
-    from bot.search import KIND_PHOTO, KIND_VIDEO, SearchSpec, Slot
-
+    from bot.service import Slot
     from bot.ui import link_button, photo_embed, video_embed
+    from bot.vocab import SearchSpec
 
     page = "https://www.pexels.com/photo/" + "a" * (512 - len("https://www.pexels.com/photo/") - 1) + "/"
     profile = "https://www.pexels.com/@" + "b" * (512 - len("https://www.pexels.com/@"))
@@ -356,8 +360,8 @@ def test_the_worst_items_pexels_could_send_fit_discords_limits() -> None:
     assert video.file is not None and video.file.link == link
     query = "q" * 100
     for embed in (
-        photo_embed(photo, Slot(photo, 239, 240, SearchSpec(KIND_PHOTO, query))),
-        video_embed(video, Slot(video, 239, 240, SearchSpec(KIND_VIDEO, query))),
+        photo_embed(photo, Slot(photo, 239, 240, SearchSpec(Kind.PHOTO, query))),
+        video_embed(video, Slot(video, 239, 240, SearchSpec(Kind.VIDEO, query))),
     ):
         assert len(embed.title or "") <= 256 and len(embed.description or "") <= 4096
         assert len(embed.footer.text or "") <= 2048 and len(embed) <= 6000
