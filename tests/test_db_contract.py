@@ -513,6 +513,24 @@ async def test_postgres_down_at_start_is_migrated_when_it_comes_back(
 
 
 @pytest.mark.parametrize("db_backend", ["postgresql"], indirect=True)
+async def test_a_newer_schema_found_after_a_late_start_refuses_every_operation(
+    db_url: str, postgres_server: PostgresServer, make_db: DatabaseFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    await make_db()
+    await raw(db_url, "INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, 'future', 0)", 99)
+    postgres_server.stop()
+    try:
+        late = await make_db(connect_timeout=1.0)  # started while the server was down
+    finally:
+        postgres_server.start()
+    for _ in range(2):
+        with pytest.raises(DatabaseUnavailable, match="version 99, newer than this bot knows"):
+            await late.settings.get(GUILD)
+    errors = [r.getMessage() for r in caplog.records if r.levelname == "ERROR"]
+    assert len(errors) == 1 and "version 99, newer" in errors[0]  # said once, not at every operation
+
+
+@pytest.mark.parametrize("db_backend", ["postgresql"], indirect=True)
 async def test_a_wrong_password_is_unavailable_and_never_shown(
     db_url: str, postgres_server: PostgresServer, make_db: DatabaseFactory
 ) -> None:

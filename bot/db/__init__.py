@@ -68,6 +68,7 @@ async def open_database(
     *,
     clock: Clock = WALL_CLOCK,
     connect_timeout: float = 5.0,
+    command_timeout: float = 5.0,
     retry_interval: float = 1.0,
     max_connections: int = 10,
 ) -> Database:
@@ -76,7 +77,9 @@ async def open_database(
     Raises `InvalidDatabaseURL` for a URL this bot cannot use and `SchemaTooNew` when a newer bot migrated
     the database: both should stop the start. A database that does not answer is not fatal: a warning is
     logged, every operation raises `DatabaseUnavailable` until it answers, and the schema is migrated then.
-    `retry_interval` is how long operations fail fast after a failure before the database is tried again.
+    `connect_timeout` bounds connecting (PostgreSQL) or waiting for SQLite's write lock; `command_timeout` one
+    PostgreSQL statement. `retry_interval` is how long operations fail fast after a failure before the database
+    is tried again.
     """
     target = parse_database_url(url)
     driver: Driver
@@ -87,7 +90,9 @@ async def open_database(
     else:
         from bot.db.postgres import PostgresDriver
 
-        driver = PostgresDriver(target, max_connections=max_connections, connect_timeout=connect_timeout)
+        driver = PostgresDriver(
+            target, max_connections=max_connections, connect_timeout=connect_timeout, command_timeout=command_timeout
+        )
     database = SqlDatabase(driver, url=target.redacted, clock=clock, retry_interval=retry_interval)
     try:
         version = await database.gate.migrate()

@@ -119,7 +119,6 @@ class SqliteDriver:
                 await conn.execute("BEGIN IMMEDIATE")
             except Exception as exc:
                 if _unavailable(exc):
-                    await self._drop()
                     raise self._error(exc) from None
                 raise
             try:
@@ -140,7 +139,6 @@ class SqliteDriver:
                 yield SqliteConn(conn)
             except Exception as exc:
                 if _unavailable(exc):
-                    await self._drop()
                     raise self._error(exc) from None
                 raise
 
