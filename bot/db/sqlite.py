@@ -85,7 +85,9 @@ class SqliteDriver:
             return self._conn
         try:
             if self._path != ":memory:":
-                Path(self._path).parent.mkdir(parents=True, exist_ok=True)
+                # Opened once here first: aiosqlite leaves its worker thread running briefly after a failed
+                # connect, which outlives the event loop when a caller gives up at once.
+                await asyncio.to_thread(_probe, self._path)
             conn = await aiosqlite.connect(self._path, timeout=self._busy_timeout, isolation_level=None)
         except Exception as exc:
             if _unavailable(exc):
@@ -155,6 +157,12 @@ class SqliteDriver:
         self._closed = True
         async with self._lock:
             await self._drop()
+
+
+def _probe(path: str) -> None:
+    """Create the file's folder and open the file once, so that an unusable path fails here."""
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    sqlite3.connect(path).close()
 
 
 async def _quietly_close(conn: aiosqlite.Connection) -> None:
