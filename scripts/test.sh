@@ -14,6 +14,17 @@ if ! command -v redis-server >/dev/null 2>&1; then
   fi
 fi
 
+# PostgreSQL server binaries for the database tests (they start their own server on a free port).
+if ! command -v initdb >/dev/null 2>&1 && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+  if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends postgresql >/dev/null
+  else
+    echo "note: PostgreSQL is not installed; the PostgreSQL tests will be skipped (sudo apt-get install postgresql)" >&2
+  fi
+fi
+
 python3 -m pip install -q --disable-pip-version-check -e '.[dev]'
 
 echo "== ruff check";          python3 -m ruff check .

@@ -16,7 +16,7 @@ from tests.fakes.discord import FakeDiscord
 from tests.fakes.pexels import FakePexels
 from tests.harness import Rig, bot_environment, running_bot
 
-pytest_plugins = ["tests.conftest_state"]
+pytest_plugins = ["tests.conftest_state", "tests.conftest_db"]
 
 
 class ErrorGuard(logging.Handler):
