@@ -1,4 +1,4 @@
-"""The benchmark rig: a FakeDiscord that stamps final outcomes, bot and floor subprocesses, machine facts, stats."""
+"""The benchmark rig: loopback worlds, when outcomes became final, bot and floor subprocesses, machine facts, stats."""
 
 from __future__ import annotations
 

@@ -27,6 +27,7 @@ from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
+from bot.config import ConfigError
 from tests.fakes.discord import (
     DEFAULT_CHANNEL,
     DEFAULT_GUILD,
@@ -636,7 +637,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--log", default="WARNING", help="the bot's log level on stderr (default WARNING)")
     args = parser.parse_args(argv)
-    env = dict(item.split("=", 1) for item in args.env if "=" in item)
+    malformed = [item for item in args.env if "=" not in item]
+    if malformed:
+        parser.error(f"--env takes NAME=VALUE, not {malformed[0]!r}")
+    env = dict(item.split("=", 1) for item in args.env)
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("  [%(levelname)s] %(name)s: %(message)s"))
     handler.addFilter(lambda record: "voice will NOT be supported" not in record.getMessage())
@@ -647,7 +651,11 @@ def main(argv: list[str] | None = None) -> int:
         lines = [line.strip() for line in sys.stdin if line.strip()]
     else:
         lines = None
-    return asyncio.run(play(lines, env, sys.stdout))
+    try:
+        return asyncio.run(play(lines, env, sys.stdout))
+    except ConfigError as exc:
+        print(f"playground: the bot's configuration is wrong: {exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":
