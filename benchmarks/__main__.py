@@ -1,4 +1,8 @@
-"""`python -m benchmarks [--quick] [--only SECTIONS] [--out DIR] [--bot-root DIR]`: run, print, write results."""
+"""`python -m benchmarks [--quick | --smoke] [--only SECTIONS] [--out DIR] [--bot-root DIR]`: run, print, write results.
+
+`--smoke` runs every section end to end with tiny counts (under a minute) and fails on an exception, an
+ERROR logged by the bot, or an interaction left unanswered; never on speed. CI runs it.
+"""
 
 from __future__ import annotations
 
@@ -7,23 +11,25 @@ import asyncio
 import json
 import shlex
 import sys
+import tempfile
 import time
 import traceback
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from benchmarks import load, memory, profiling, quota, report, startup
-from benchmarks.rig import PEXELS_LATENCY, ROOT, machine_info
+from benchmarks.rig import PEXELS_LATENCY, ROOT, SMOKE_DEADLINE, machine_info, mode, problems
 
 SECTIONS = ("startup", "latency", "profile", "memory", "quota")
+Size = Literal["full", "quick", "smoke"]
 
 
 @dataclass(frozen=True)
 class Config:
     """How much of everything to run."""
 
-    quick: bool
+    size: Size
     rates: tuple[float, ...]
     window: float
     steps: tuple[float, ...]
@@ -33,12 +39,33 @@ class Config:
     open_messages: int
     plateau_queries: int
     quota_sessions: int
+    users: int = load.USERS
+    timing_repeats: int = 5
+
+    @property
+    def quick(self) -> bool:
+        return self.size != "full"
 
     @classmethod
-    def make(cls, quick: bool) -> Config:
-        if quick:
+    def make(cls, size: Size) -> Config:
+        if size == "smoke":
             return cls(
-                quick=True,
+                size=size,
+                rates=(20,),
+                window=0.5,
+                steps=(40,),
+                step_window=0.5,
+                startup_runs=1,
+                profile_per_kind=10,
+                open_messages=20,
+                plateau_queries=20,
+                quota_sessions=10,
+                users=10,
+                timing_repeats=1,
+            )
+        if size == "quick":
+            return cls(
+                size=size,
                 rates=(50, 200),
                 window=2.0,
                 steps=(150, 300, 450, 600, 900),
@@ -50,7 +77,7 @@ class Config:
                 quota_sessions=200,
             )
         return cls(
-            quick=False,
+            size=size,
             rates=(50, 200),
             window=8.0,
             steps=(100, 200, 300, 400, 500, 600, 800, 1000, 1200),
@@ -118,8 +145,12 @@ def notes(cfg: Config) -> list[str]:
 
 async def run(cfg: Config, sections: tuple[str, ...], out: Path, bot_root: Path) -> dict[str, Any]:
     started = time.monotonic()
+    asyncio.get_running_loop().set_exception_handler(
+        lambda _loop, context: problems.add(f"rig task: {context.get('message')} {context.get('exception')!r}")
+    )
     results: dict[str, Any] = {
         "quick": cfg.quick,
+        "size": cfg.size,
         "command": " ".join(["python -m benchmarks", shlex.join(sys.argv[1:])]).strip(),
         "machine": machine_info(),
         "config": asdict(cfg),
@@ -127,6 +158,7 @@ async def run(cfg: Config, sections: tuple[str, ...], out: Path, bot_root: Path)
         "notes": notes(cfg),
         "section_wall_s": {},
         "errors": {},
+        "problems": {},
     }
     for name in sections:
         began = time.monotonic()
@@ -141,16 +173,23 @@ async def run(cfg: Config, sections: tuple[str, ...], out: Path, bot_root: Path)
                     steps=cfg.steps,
                     step_window=cfg.step_window,
                     bot_root=bot_root,
+                    users=cfg.users,
                 )
             elif name == "profile":
-                results["profile"] = await profiling.run(cfg.profile_per_kind, out, rate=100.0, bot_root=bot_root)
+                results["profile"] = await profiling.run(
+                    cfg.profile_per_kind, out, rate=100.0, bot_root=bot_root, users=cfg.users, repeat=cfg.timing_repeats
+                )
             elif name == "memory":
-                results["memory"] = await memory.run(cfg.open_messages, cfg.plateau_queries, bot_root)
+                results["memory"] = await memory.run(cfg.open_messages, cfg.plateau_queries, bot_root, users=cfg.users)
             elif name == "quota":
-                results["quota"] = await quota.run(cfg.quota_sessions)
+                results["quota"] = await quota.run(cfg.quota_sessions, users=cfg.users)
         except Exception:
             results["errors"][name] = traceback.format_exc()
             print(results["errors"][name], file=sys.stderr, flush=True)
+        seen = problems.take()
+        if seen:
+            results["problems"][name] = seen
+            print(f"  {len(seen)} problem(s) in {name}; the first: {seen[0]}", file=sys.stderr, flush=True)
         results["section_wall_s"][name] = round(time.monotonic() - began, 1)
     results["wall_s"] = round(time.monotonic() - started, 1)
     results["finished_at"] = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
@@ -159,9 +198,16 @@ async def run(cfg: Config, sections: tuple[str, ...], out: Path, bot_root: Path)
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
-    parser.add_argument("--quick", action="store_true", help="a ~2-minute version of the same sections")
+    sizes = parser.add_mutually_exclusive_group()
+    sizes.add_argument("--quick", action="store_true", help="a ~2-minute version of the same sections")
+    sizes.add_argument(
+        "--smoke",
+        action="store_true",
+        help="every section with tiny counts, writing to a temporary folder unless --out is given: fails on "
+        "errors and unanswered interactions, never on speed (CI runs this)",
+    )
     parser.add_argument("--only", default=",".join(SECTIONS), help=f"comma-separated subset of {','.join(SECTIONS)}")
-    parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results", help="where results go")
+    parser.add_argument("--out", type=Path, default=None, help="where results go (default: benchmarks/results)")
     parser.add_argument(
         "--bot-root", type=Path, default=ROOT, help="run the bot/ and cogs/ found here (e.g. a patched copy)"
     )
@@ -170,18 +216,48 @@ def main(argv: list[str] | None = None) -> int:
     unknown = set(sections) - set(SECTIONS)
     if unknown:
         parser.error(f"unknown sections: {', '.join(sorted(unknown))}")
-    out: Path = args.out
+    cfg = Config.make("smoke" if args.smoke else "quick" if args.quick else "full")
+    if args.out is not None:
+        return _run_and_write(cfg, sections, args.out, args.bot_root.resolve())
+    if cfg.size == "smoke":
+        with tempfile.TemporaryDirectory(prefix="pexbench-smoke-") as tmp:
+            return _run_and_write(cfg, sections, Path(tmp), args.bot_root.resolve(), keep=False)
+    return _run_and_write(cfg, sections, ROOT / "benchmarks" / "results", args.bot_root.resolve())
+
+
+def _run_and_write(cfg: Config, sections: tuple[str, ...], out: Path, bot_root: Path, *, keep: bool = True) -> int:
+    """Run, write results.json, table.md and the chart into `out`, print the table; the exit status.
+
+    A smoke run's numbers mean nothing: its table is printed only when it is kept (`--out`).
+    """
     out.mkdir(parents=True, exist_ok=True)
-    cfg = Config.make(args.quick)
-    results = asyncio.run(run(cfg, sections, out, args.bot_root.resolve()))
+    if cfg.size == "smoke":
+        mode.deadline, mode.pauses = SMOKE_DEADLINE, 0.1
+    results = asyncio.run(run(cfg, sections, out, bot_root))
     (out / "results.json").write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
     table = report.render(results)
     (out / "table.md").write_text(table)
     drawn = report.plot(results, out / "response_time.png")
-    print()
-    print(table)
-    print(f"wrote {out / 'results.json'}, {out / 'table.md'}" + (f", {out / 'response_time.png'}" if drawn else ""))
+    if cfg.size != "smoke" or keep:
+        print()
+        print(table)
+        print(f"wrote {out / 'results.json'}, {out / 'table.md'}" + (f", {out / 'response_time.png'}" if drawn else ""))
+    if cfg.size == "smoke":
+        return _smoke_verdict(results)
     return 1 if results["errors"] else 0
+
+
+def _smoke_verdict(results: dict[str, Any]) -> int:
+    """A smoke run fails on any section error or problem (never on a number); say which, briefly."""
+    failed = {**{k: ["raised an exception (above)"] for k in results["errors"]}, **results["problems"]}
+    if not failed:
+        print(f"smoke: every section ran end to end, nothing logged at ERROR, every interaction answered "
+              f"({results['wall_s']} s)")  # fmt: skip
+        return 0
+    for section, seen in failed.items():
+        for what in seen:
+            print(f"smoke FAILED in {section}: {what}", file=sys.stderr)
+    return 1
 
 
 if __name__ == "__main__":

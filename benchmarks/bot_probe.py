@@ -22,8 +22,12 @@ import os
 import signal
 import sys
 import time
+from collections.abc import Sized
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from bot.app import PexelsBot
 
 
 def _rss() -> int:
@@ -32,7 +36,7 @@ def _rss() -> int:
     return pages * os.sysconf("SC_PAGE_SIZE")
 
 
-_BOTS: list[Any] = []
+_BOTS: list[PexelsBot] = []
 
 
 def _track_bots() -> None:
@@ -50,20 +54,16 @@ def _track_bots() -> None:
 
 
 def _bot_counters() -> dict[str, Any]:
-    """Sizes of the bot's own tables and of discord.py's per-message state."""
+    """Sizes of the bot's own tables (in-memory state) and of what discord.py keeps per message."""
     out: dict[str, Any] = {}
-    for obj in _BOTS:
-        if hasattr(obj, "state"):
-            state = obj.state
+    for bot in _BOTS:
+        if hasattr(bot, "state"):
             for name in ("cache", "cooldowns", "dedupe"):
-                part = getattr(state, name, None)
-                if part is not None and hasattr(part, "__len__"):
+                part = getattr(bot.state, name, None)
+                if isinstance(part, Sized):
                     out[f"{name}_entries"] = len(part)
-            connection = obj._connection
-            out["discord_cached_messages"] = len(connection._messages or ())
-            out["discord_stored_views"] = len(connection._view_store._views)
-            out["discord_synced_message_views"] = len(connection._view_store._synced_message_views)
-            out["discord_dynamic_items"] = len(connection._view_store._dynamic_items)
+            out["discord_cached_messages"] = len(bot.cached_messages)
+            out["discord_persistent_views"] = len(bot.persistent_views)
             break
     return out
 
@@ -158,7 +158,7 @@ def main() -> int:
     gc.callbacks.append(_PAUSES)
     profile_path = os.environ.get("BENCH_PROFILE")
     if not profile_path:
-        return bot_main(sys.argv[1:])
+        return int(bot_main(sys.argv[1:]))
     segments = _Segments(profile_path)
     signal.signal(signal.SIGUSR2, segments.cut)
     return int(segments.profiler.runcall(bot_main, sys.argv[1:]))

@@ -8,13 +8,29 @@ import gc
 import itertools
 import random
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import psutil
 
-from benchmarks.rig import DEADLINE, FRESH_PREFIX, Child, World, finished_at, ms, percentile
+from benchmarks.rig import (
+    FRESH_PREFIX,
+    RELAXED,
+    ROOT,
+    Child,
+    Outcomes,
+    World,
+    mode,
+    ms,
+    percentile,
+    problems,
+    start_serving,
+    stop_serving,
+    sync_commands,
+    world,
+)
 from tests.fakes.discord import InteractionRecord, StoredMessage, make_user
 
 USERS = 500
@@ -87,23 +103,21 @@ class RunStats:
         return out
 
 
-def _ok(rec: InteractionRecord) -> bool:
+def _ok(rec: InteractionRecord, finished: Mapping[int, float]) -> bool:
     """Answered in time with a final, public, error-free outcome (a refusal would be ephemeral)."""
     return (
         rec.acknowledged
         and rec.finished
         and not rec.errors
         and not any(m.ephemeral for m in rec.messages)
-        and finished_at(rec) is not None
+        and rec.id in finished
     )
 
 
-def summarise(samples: Sequence[Sample]) -> dict[str, Any]:
-    """Latency percentiles and failure counts of a set of samples."""
+def summarise(samples: Sequence[Sample], finished: Mapping[int, float]) -> dict[str, Any]:
+    """Latency percentiles and failure counts of a set of samples (`finished`: from `Outcomes.finish_times`)."""
     acks = [s.rec.ack_latency for s in samples if s.rec.acknowledged and s.rec.ack_latency is not None]
-    finals = [
-        done - s.rec.dispatched_at for s in samples if s.rec.acknowledged and (done := finished_at(s.rec)) is not None
-    ]
+    finals = [finished[s.rec.id] - s.rec.dispatched_at for s in samples if s.rec.acknowledged and s.rec.id in finished]
     return {
         "n": len(samples),
         "ack_p50_ms": ms(percentile(acks, 50)),
@@ -112,7 +126,7 @@ def summarise(samples: Sequence[Sample]) -> dict[str, Any]:
         "final_p50_ms": ms(percentile(finals, 50)),
         "final_p99_ms": ms(percentile(finals, 99)),
         "late": sum(1 for s in samples if not s.rec.acknowledged),
-        "not_ok": sum(1 for s in samples if s.rec.acknowledged and not _ok(s.rec)),
+        "not_ok": sum(1 for s in samples if s.rec.acknowledged and not _ok(s.rec, finished)),
         "deferred": sum(1 for s in samples if s.rec.response_type in (5, 6)),
     }
 
@@ -134,13 +148,13 @@ async def drive(rate: float, duration: float, launch: Launch) -> tuple[list[Samp
     return samples, loop.time() - start
 
 
-async def drain(samples: Sequence[Sample], limit: float = 15.0) -> None:
+async def drain(samples: Sequence[Sample], deadline: float, limit: float = 15.0) -> None:
     """Wait until every interaction is final, or past hope (no callback 1 s after the deadline), or `limit`."""
-    end = time.monotonic() + limit
+    end = time.monotonic() + max(limit, deadline + 2.0)
     while time.monotonic() < end:
         now = time.monotonic()
         waiting = [
-            s for s in samples if not s.rec.finished and (s.rec.callbacks or now - s.rec.dispatched_at < DEADLINE + 1.0)
+            s for s in samples if not s.rec.finished and (s.rec.callbacks or now - s.rec.dispatched_at < deadline + 1.0)
         ]
         if not waiting:
             return
@@ -150,11 +164,11 @@ async def drain(samples: Sequence[Sample], limit: float = 15.0) -> None:
 class Load:
     """The load generator for one world (bot or floor) and one serving process."""
 
-    def __init__(self, w: World, child: Child, target: str, seed: int = 1) -> None:
+    def __init__(self, w: World, child: Child, target: str, seed: int = 1, *, users: int = USERS) -> None:
         self.w = w
         self.child = child
         self.target = target
-        self.users = [make_user(n) for n in range(1, USERS + 1)]
+        self.users = [make_user(n) for n in range(1, users + 1)]
         self.pool: list[StoredMessage] = []
         self.cached_queries: Sequence[str] = WARM_QUERIES
         self._press_cursor = 0
@@ -168,13 +182,13 @@ class Load:
         """A search nobody made before: the bot must ask Pexels."""
         n = next(self._uncached)
         query = f"{FRESH_PREFIX}{self._run_id} {n}"
-        rec = await self.w.discord.slash("photo", {"query": query}, user=self.users[n % USERS])
+        rec = await self.w.discord.slash("photo", {"query": query}, user=self.users[n % len(self.users)])
         return "uncached", rec
 
     async def cached(self, i: int) -> tuple[str, InteractionRecord]:
         """A search for one of the warm queries: answered from the cache."""
         query = self.cached_queries[self._rng.randrange(len(self.cached_queries))]
-        rec = await self.w.discord.slash("photo", {"query": query}, user=self.users[i % USERS])
+        rec = await self.w.discord.slash("photo", {"query": query}, user=self.users[i % len(self.users)])
         return "cached", rec
 
     async def press(self, i: int) -> tuple[str, InteractionRecord]:
@@ -182,7 +196,7 @@ class Load:
         k = self._press_cursor % len(self.pool)
         self._press_cursor += 1
         message = self.pool[k]
-        user = self.users[k % USERS]
+        user = self.users[k % len(self.users)]
         try:
             rec = await self.w.discord.click(message.id, "▶", user=user)
         except ValueError:  # ▶ disabled at the last result: go back to the first
@@ -205,7 +219,7 @@ class Load:
         """Search every warm query once so later searches for them are cache hits."""
         recs = []
         for n, query in enumerate(WARM_QUERIES):
-            recs.append(await self.w.discord.slash("photo", {"query": query}, user=self.users[n % USERS]))
+            recs.append(await self.w.discord.slash("photo", {"query": query}, user=self.users[n % len(self.users)]))
             await asyncio.sleep(0.01)
         for rec in recs:
             await rec.wait_done(timeout=15)
@@ -214,10 +228,8 @@ class Load:
         """One result message per user (cached searches), pressed later by its owner."""
         self.pool = []
         recs: list[InteractionRecord] = []
-        for n in range(USERS):
-            recs.append(
-                await self.w.discord.slash("photo", {"query": WARM_QUERIES[n % len(WARM_QUERIES)]}, user=self.users[n])
-            )
+        for n, user in enumerate(self.users):
+            recs.append(await self.w.discord.slash("photo", {"query": WARM_QUERIES[n % len(WARM_QUERIES)]}, user=user))
             await asyncio.sleep(1 / rate)
         for rec in recs:
             await rec.wait_done(timeout=15)
@@ -228,7 +240,7 @@ class Load:
 
     async def settle(self, seconds: float = 0.5) -> None:
         """Let the target go idle between windows (and check it is still alive)."""
-        await asyncio.sleep(seconds)
+        await mode.pause(seconds)
         if self.child.proc.returncode is not None:
             raise RuntimeError(f"{self.target} exited with {self.child.proc.returncode}:\n{self.child.log_tail()}")
 
@@ -242,19 +254,21 @@ class Load:
         system_before = _busy()
         rig_before = _cpu(self._me)
         wall_start = time.monotonic()
+        outcomes = Outcomes(self.w.discord)
         with rig_gc_paused():
             samples, elapsed = await drive(rate, duration, launch)
-            await drain(samples)
+            await drain(samples, self.w.deadline)
         wall = time.monotonic() - wall_start
+        finished = outcomes.finish_times(s.rec for s in samples)
         target_cpu = self.child.cpu_since_mark()
         rig_cpu = _cpu(self._me) - rig_before
         other_cpu = _busy() - system_before - rig_cpu - target_cpu
-        overall = summarise(samples)
+        overall = summarise(samples, finished)
         lags = [s.lag for s in samples]
         by_kind: dict[str, dict[str, Any]] = {}
         kinds = sorted({s.kind for s in samples})
         if len(kinds) > 1:
-            by_kind = {k: summarise([s for s in samples if s.kind == k]) for k in kinds}
+            by_kind = {k: summarise([s for s in samples if s.kind == k], finished) for k in kinds}
         stats = RunStats(
             target=self.target,
             kind=kind,
@@ -278,12 +292,18 @@ class Load:
             other_cpu_pct=round(max(0.0, 100 * other_cpu / wall), 1),
             by_kind=by_kind,
         )
+        if stats.late or stats.not_ok:
+            bad = next(s.rec for s in samples if not (s.rec.acknowledged and _ok(s.rec, finished)))
+            problems.add(
+                f"{self.target}, {kind} @ {rate:g}/s: {stats.late} late and {stats.not_ok} not ok of {stats.sent}; "
+                f"the first:\n{bad.describe()}"
+            )
         await self.settle()
         return stats
 
 
 @contextlib.contextmanager
-def rig_gc_paused() -> Any:
+def rig_gc_paused() -> Iterator[None]:
     """No garbage collection in the rig (FakeDiscord and this generator) during a window.
 
     The fake keeps every message and interaction; a full collection of its heap stalls its event loop for
@@ -320,7 +340,8 @@ async def section(
     window: float,
     steps: Sequence[float],
     step_window: float,
-    bot_root: Any = None,
+    bot_root: Path = ROOT,
+    users: int = USERS,
 ) -> dict[str, Any]:
     """Open-loop windows and throughput steps for the bot and the floors, interleaved window by window.
 
@@ -328,27 +349,35 @@ async def section(
     time: the bot's window for a kind and rate is followed at once by the floors' windows for the same,
     so slow drifts of a shared, noisy machine hit both sides of each ratio alike.
     """
-    from benchmarks.rig import RELAXED, ROOT, start_serving, stop_serving, sync_commands, world
-
-    root = bot_root or ROOT
+    root = bot_root
     loads: dict[str, Load] = {}
     runs: dict[str, list[RunStats]] = {t: [] for t in TARGETS}
     idle: dict[str, float] = {}
     async with contextlib.AsyncExitStack() as stack:
-        for target in TARGETS:
+
+        async def start(target: str) -> None:
+            """Sync and start one target in its own world (the three start side by side)."""
             module = "bot" if target == "bot" else "benchmarks.floor_bot"
             w = await stack.enter_async_context(world(**RELAXED))
             await sync_commands(w, module, bot_root=root)
             env = {"FLOOR_SHAPE": "result"} if target == "shaped" else {}
             child, _ = await start_serving(w, module, label=target, env=env, bot_root=root)
             stack.push_async_callback(stop_serving, w, child)
-            loads[target] = Load(w, child, target)
+            loads[target] = Load(w, child, target, users=users)
+
+        started = await asyncio.gather(*(start(target) for target in TARGETS), return_exceptions=True)
+        for failure in started:
+            if isinstance(failure, BaseException):
+                raise failure
+        loads = {target: loads[target] for target in TARGETS}
         for load in loads.values():
             await load.run("uncached", 20, 1)  # first-call costs, not recorded
             load.child.cpu_since_mark()
-        await asyncio.sleep(2.0)
+        idle_from = time.monotonic()
+        await mode.pause(2.0)
+        idle_s = time.monotonic() - idle_from
         for target, load in loads.items():
-            idle[target] = round(100 * load.child.cpu_since_mark() / 2.0, 2)
+            idle[target] = round(100 * load.child.cpu_since_mark() / idle_s, 2)
 
         bot, floors = loads["bot"], [loads["floor"], loads["shaped"]]
         for rate in rates:

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.load import USERS, WARM_QUERIES, Load
-from benchmarks.rig import RELAXED, ROOT, Child, start_serving, stop_serving, sync_commands, world
+from benchmarks.rig import RELAXED, ROOT, Child, mode, problems, start_serving, stop_serving, sync_commands, world
 from bot.state.memory import MemoryDedupe
 from tests.fakes.discord import snowflake
 
@@ -62,7 +62,7 @@ async def dedupe_bytes_per_id(n: int = 20_000) -> float:
     return grown / n
 
 
-async def run(results: int, plateau_queries: int, bot_root: Path = ROOT) -> dict[str, Any]:
+async def run(results: int, plateau_queries: int, bot_root: Path = ROOT, *, users: int = USERS) -> dict[str, Any]:
     """Open `results` result messages, then `plateau_queries` distinct searches; report the memory figures."""
     per_id = await dedupe_bytes_per_id()
     async with world(**RELAXED, CACHE_MAX_ENTRIES=str(CACHE_BOUND)) as w:
@@ -72,16 +72,16 @@ async def run(results: int, plateau_queries: int, bot_root: Path = ROOT) -> dict
             w, "benchmarks.bot_probe", label="probe", env={"BENCH_STATS_FILE": str(stats_file)}, bot_root=bot_root
         )
         try:
-            load = Load(w, child, "bot")
+            load = Load(w, child, "bot", users=users)
             load.cached_queries = OPEN_QUERIES
             rate = 250.0
-            await load.run("cached", rate, USERS / rate)  # warm-up: every user's cooldown, the 5 entries
-            await asyncio.sleep(1.0)
+            await load.run("cached", rate, users / rate)  # warm-up: every user's cooldown, the 5 entries
+            await mode.pause(1.0)
             base = await probe(child, stats_file)
             first_message = len(w.discord.messages)
             opening = await load.run("cached", rate, results / rate)
             after = await probe(child, stats_file)
-            await asyncio.sleep(2.0)
+            await mode.pause(2.0)
             settled = await probe(child, stats_file)
             opened = [m for m in list(w.discord.messages.values())[first_message:] if m.embeds and m.buttons()]
             still_work = await _press_old(load, opened[:20])
@@ -126,7 +126,7 @@ async def run(results: int, plateau_queries: int, bot_root: Path = ROOT) -> dict
             "rss_growth_bytes_per_message_without_dedupe": round((rss_growth - dedupe_growth) / opened_count, 1),
             "pymalloc_blocks_per_message": round(blocks_growth / opened_count, 2),
             "cache_entries_before_after": [base.get("cache_entries"), settled.get("cache_entries")],
-            "discord_stored_views_after": settled.get("discord_stored_views"),
+            "discord_persistent_views_after": settled.get("discord_persistent_views"),
             "discord_cached_messages_after": settled.get("discord_cached_messages"),
             "old_messages_pressed_ok": still_work,
             "gc_during_opening": {
@@ -160,5 +160,8 @@ async def _press_old(load: Load, messages: list[Any]) -> str:
             continue
         rec = await load.w.discord.click(message.id, "▶", user=user)
         await rec.wait_done(timeout=10)
-        ok += bool(rec.acknowledged and not rec.errors and rec.response_type == 7)
+        answered = rec.acknowledged and not rec.errors and rec.response_type == 7
+        ok += answered
+        if not answered:
+            problems.add(f"memory: ▶ on an old result message was not answered with a new result:\n{rec.describe()}")
     return f"{ok}/{len(messages)}"

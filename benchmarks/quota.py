@@ -8,18 +8,17 @@ caused it. The naive bot asks Pexels once per page view: 100 per 100.
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import random
 import time
 from typing import Any
 
-from benchmarks.rig import RELAXED, BenchDiscord
-from bot.config import load_settings
-from bot.pexels import MAX_PER_PAGE
-from bot.search import MAX_RESULTS
+from benchmarks.rig import RELAXED, problems
+from bot.vocab import CHUNK_SIZE, MAX_RESULTS
 from tests.fakes.discord import make_user
 from tests.fakes.pexels import FakePexels
-from tests.harness import bot_environment, running_bot
+from tests.harness import guarding_errors, loopback
 
 VOCABULARY = 2000
 ZIPF_S = 1.1
@@ -69,12 +68,12 @@ def sessions_for_target(cum: list[float], target: float = 2.0) -> int:
     return lo
 
 
-async def run(sessions: int, *, seed: int = 7, checkpoints: int = 10) -> dict[str, Any]:
+async def run(sessions: int, *, seed: int = 7, checkpoints: int = 10, users: int = USERS) -> dict[str, Any]:
     """Run `sessions` search sessions through the real bot; count Pexels requests per kind of page view."""
     rng = random.Random(seed)
     cum = zipf_weights(VOCABULARY, ZIPF_S)
     vocabulary = [f"topic {k}" for k in range(1, VOCABULARY + 1)]
-    users = [make_user(n) for n in range(1, USERS + 1)]
+    people = [make_user(n) for n in range(1, users + 1)]
     views = searches = presses = 0
     requests = {"search": 0, "press_first_80": 0, "press_beyond_80": 0}
     press_views = {"first_80": 0, "beyond_80": 0}
@@ -84,12 +83,13 @@ async def run(sessions: int, *, seed: int = 7, checkpoints: int = 10) -> dict[st
     curve: list[dict[str, Any]] = []
     started = time.monotonic()
     every = max(1, sessions // checkpoints)
-    async with BenchDiscord() as discord_fake, FakePexels(hourly_limit=10**9, monthly_limit=10**9) as pexels:
-        settings = load_settings(bot_environment(discord_fake, pexels, **RELAXED), env_file=None)
-        async with running_bot(settings, discord_fake):
+    pexels_fake = FakePexels(hourly_limit=10**9, monthly_limit=10**9)
+    with guarding_errors(asyncio.get_running_loop()) as guard:
+        async with loopback(RELAXED, pexels=pexels_fake) as rig:
+            discord_fake, pexels = rig.discord, rig.pexels
             for n in range(sessions):
                 query = rng.choices(vocabulary, cum_weights=cum)[0]
-                user = users[n % USERS]
+                user = people[n % users]
                 seen.add(query)
                 before = pexels.count()
                 rec = await discord_fake.slash("photo", {"query": query}, user=user)
@@ -108,7 +108,7 @@ async def run(sessions: int, *, seed: int = 7, checkpoints: int = 10) -> dict[st
                     press = await discord_fake.click(message.id, "▶", user=user)
                     await press.wait_done(timeout=15)
                     spent = pexels.count() - before
-                    where = "first_80" if index < MAX_PER_PAGE else "beyond_80"
+                    where = "first_80" if index < CHUNK_SIZE else "beyond_80"
                     press_views[where] += 1
                     requests[f"press_{where}"] += spent
                     presses += 1
@@ -120,6 +120,10 @@ async def run(sessions: int, *, seed: int = 7, checkpoints: int = 10) -> dict[st
                     curve.append(
                         {"sessions": n + 1, "page_views": views, "requests": total, "per_100": 100 * total / views}
                     )
+    for line in guard.unexpected():
+        problems.add(f"quota: the bot logged {line}")
+    if failures:
+        problems.add(f"quota: {failures} of {views} page views were not answered with a result")
     total = sum(requests.values())
     half = next((c for c in curve if c["sessions"] >= sessions // 2), None)
     second_half = None

@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from benchmarks.profiling import HOT_SPOTS
+
 KIND_NAMES = {"uncached": "uncached search", "cached": "cached search", "press": "page press ▶", "search": "search"}
 SHORT = {"uncached": "uncached", "cached": "cached", "press": "press ▶", "search": "search"}
 FLOOR_KIND = {"uncached": "search", "cached": "search", "press": "press"}
@@ -216,12 +218,13 @@ def gap(results: dict[str, Any]) -> list[list[str]]:
     rows: list[list[str]] = []
     for kind in ("cached", "press"):
         for rate in sorted({r["rate"] for r in runs["bot"]}):
-            found = [
+            maybe = [
                 _find(runs["floor"], FLOOR_KIND[kind], rate),
                 _find(runs["shaped"], FLOOR_KIND[kind], rate),
                 _find(runs["bot"], kind, rate),
             ]
-            if any(f is None for f in found):
+            found = [f for f in maybe if f is not None]
+            if len(found) < len(maybe):
                 continue
             cells = [
                 f"{_fmt(f['target_cpu_ms_per_interaction'], 2)} ms · p50 {_fmt(f['ack_p50_ms'])} ms" for f in found
@@ -238,19 +241,7 @@ def profile_rows(results: dict[str, Any]) -> list[list[str]]:
         for kind, data in (profile.get(target) or {}).items():
             areas = ", ".join(f"{k} {v:g} %" for k, v in list(data["by_area_pct"].items())[:5])
             watched = data.get("watched", {})
-            spots = ", ".join(
-                f"{name} {watched[name]['share_pct']:g} %"
-                for name in (
-                    "ResultsController._page",
-                    "result_view",
-                    "Photo.from_api",
-                    "Chunk.decode",
-                    "Chunk.encode",
-                    "json.loads (stdlib)",
-                    "respond._race",
-                )
-                if name in watched
-            )
+            spots = ", ".join(f"{name} {watched[name]['share_pct']:g} %" for name in HOT_SPOTS if name in watched)
             rows.append(
                 [
                     f"{target}, {KIND_NAMES.get(kind, kind)}",
@@ -299,7 +290,7 @@ def render(results: dict[str, Any]) -> str:
     """table.md: the headline, the targets, the per-window detail, and the notes."""
     machine = results.get("machine", {})
     parts = [
-        f"# pexbot benchmarks ({'quick' if results.get('quick') else 'full'} run)",
+        f"# pexbot benchmarks ({results.get('size') or ('quick' if results.get('quick') else 'full')} run)",
         "",
         f"`{results.get('command', 'python -m benchmarks')}` on {machine.get('nproc')} × {machine.get('cpu_model')}, "
         f"Python {machine.get('python')}, discord.py {machine.get('discord.py')}, aiohttp {machine.get('aiohttp')}; "

@@ -1,4 +1,4 @@
-"""The benchmark rig: a FakeDiscord that stamps final outcomes, bot and floor subprocesses, machine facts, stats."""
+"""The benchmark rig: loopback worlds, when outcomes became final, bot and floor subprocesses, machine facts, stats."""
 
 from __future__ import annotations
 
@@ -7,26 +7,29 @@ import contextlib
 import math
 import os
 import platform
+import re
 import signal
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import psutil
 
-from tests.fakes.discord import Call, FakeDiscord, InteractionRecord
+from tests.fakes.discord import FakeDiscord, InteractionRecord
 from tests.fakes.pexels import FakePexels
-from tests.harness import bot_environment
+from tests.harness import bot_environment, clean_environment, logged_errors
 
 ROOT = Path(__file__).resolve().parent.parent
 PEXELS_LATENCY = 0.08
 """Seconds FakePexels waits before answering: a realistic round trip to api.pexels.com."""
 DEADLINE = 3.0
 """Discord's first-response deadline, enforced by FakeDiscord (a later callback gets 10062)."""
+SMOKE_DEADLINE = 30.0
+"""The deadline of a smoke run: it checks that every interaction is answered, not how fast."""
 
 RELAXED = {
     "SEARCH_COOLDOWN": "100000/1",
@@ -37,35 +40,58 @@ RELAXED = {
 """Load runs send hundreds of interactions a second from 500 users: per-user cooldowns and the hourly
 Pexels budget (5/60 s, 20/10 s, 200/h by default) would refuse most of them, so they are lifted."""
 
-_BOT_PREFIXES = ("DISCORD_", "PEXELS_", "SEARCH_", "BUTTON_", "CACHE_", "REDIS_", "SHARD_", "LOG_LEVEL", "DYNO")
+
+class Problems:
+    """What went wrong during a run without stopping it: ERROR lines logged, interactions left unanswered.
+
+    A full run records them (saturating the bot is the point of the throughput steps); a smoke run fails on any.
+    """
+
+    def __init__(self) -> None:
+        self.seen: list[str] = []
+
+    def add(self, what: str) -> None:
+        self.seen.append(what)
+
+    def take(self) -> list[str]:
+        """Everything recorded since the last take."""
+        seen, self.seen = self.seen, []
+        return seen
 
 
-class BenchDiscord(FakeDiscord):
-    """FakeDiscord that also stamps when each interaction's visible outcome became final (`finished_at`)."""
-
-    def _callback(self, iid: int, token: str, call: Call) -> Any:
-        rec = self.interactions.get(iid)
-        try:
-            return super()._callback(iid, token, call)
-        finally:
-            _stamp(rec)
-
-    def _webhook(self, token: str, message_ref: str | None, call: Call) -> Any:
-        rec = self._by_token.get(token)
-        try:
-            return super()._webhook(token, message_ref, call)
-        finally:
-            _stamp(rec)
+problems = Problems()
 
 
-def _stamp(rec: InteractionRecord | None) -> None:
-    if rec is not None and rec.finished and getattr(rec, "finished_at", None) is None:
-        rec.finished_at = time.monotonic()  # type: ignore[attr-defined]
+_WEBHOOK = re.compile(r"/webhooks/\d+/(?P<token>[^/]+)(?:/messages/(?:@original|\d+))?")
+_SETTLING = frozenset({"POST", "PATCH", "DELETE"})
+"""After a defer, a followup, an edit or a delete through the interaction's webhook makes the outcome final."""
 
 
-def finished_at(rec: InteractionRecord) -> float | None:
-    """When the record's outcome became final (monotonic seconds), if it did."""
-    return getattr(rec, "finished_at", None)
+class Outcomes:
+    """When each interaction's visible outcome became final, read from the REST calls FakeDiscord records.
+
+    Made at the start of a window; `finish_times` then scans only the calls made since.
+    """
+
+    def __init__(self, fake: FakeDiscord) -> None:
+        self._fake = fake
+        self._mark = len(fake.calls)
+
+    def finish_times(self, records: Iterable[InteractionRecord]) -> dict[int, float]:
+        """Interaction id → monotonic time its outcome became final, for the finished, acknowledged ones."""
+        settled: dict[str, float] = {}
+        for call in self._fake.calls[self._mark :]:
+            if call.method in _SETTLING and 200 <= call.status < 300 and (match := _WEBHOOK.fullmatch(call.path)):
+                settled.setdefault(match["token"], call.at)
+        out: dict[int, float] = {}
+        for rec in records:
+            accepted = next((c for c in rec.callbacks if 200 <= c.status < 300), None)
+            if not rec.finished or accepted is None:
+                continue
+            at = settled.get(rec.token) if rec.response_type in (5, 6) else accepted.at
+            if at is not None:
+                out[rec.id] = at
+        return out
 
 
 FRESH_PREFIX = "fresh "
@@ -83,10 +109,9 @@ class BenchPexels(FakePexels):
     unchanged.
     """
 
-    def _list(self, kind: Any, query: dict[str, str], link_path: str, echoed: tuple[str, ...], *, search: bool) -> Any:
-        if search and query.get("query", "").startswith(FRESH_PREFIX):
-            query = {**query, "query": FRESH_PREFIX.strip()}
-        return super()._list(kind, query, link_path, echoed, search=search)
+    def served_query(self, query: str) -> str:
+        """Every `fresh …` query is answered as `fresh`."""
+        return FRESH_PREFIX.strip() if query.startswith(FRESH_PREFIX) else query
 
 
 def pexels_fake() -> FakePexels:
@@ -96,9 +121,9 @@ def pexels_fake() -> FakePexels:
 
 def child_environment(env: dict[str, str], bot_root: Path = ROOT) -> dict[str, str]:
     """The parent's environment minus the bot's own variables, plus `env`; imports resolve to `bot_root`."""
-    base = {k: v for k, v in os.environ.items() if not k.startswith(_BOT_PREFIXES)}
-    base["PYTHONPATH"] = os.pathsep.join([str(bot_root), str(ROOT)]) if bot_root != ROOT else str(ROOT)
-    base["PYTHONUNBUFFERED"] = "1"
+    base = clean_environment({"PYTHONUNBUFFERED": "1"})
+    if bot_root != ROOT:
+        base["PYTHONPATH"] = os.pathsep.join([str(bot_root), str(ROOT)])
     base.update(env)
     return base
 
@@ -131,10 +156,17 @@ class Child:
     def pid(self) -> int:
         return self.proc.pid
 
-    def log_tail(self, lines: int = 20) -> str:
+    def log(self) -> str:
         path = self.workdir / f"{self.label}.log"
-        text = path.read_text(errors="replace") if path.exists() else ""
-        return "\n".join(text.splitlines()[-lines:])
+        return path.read_text(errors="replace") if path.exists() else ""
+
+    def log_tail(self, lines: int = 20) -> str:
+        return "\n".join(self.log().splitlines()[-lines:])
+
+    def check_log(self) -> None:
+        """Record every ERROR or CRITICAL line, and every traceback, the process printed (in `problems`)."""
+        for lines in logged_errors(self.log()):
+            problems.add(f"{self.label} logged: {lines}")
 
     def rss(self) -> int:
         """Resident set size in bytes."""
@@ -155,34 +187,59 @@ class Child:
         return await asyncio.wait_for(self.proc.wait(), limit)
 
     async def stop(self, limit: float = 15.0) -> int | None:
-        """SIGTERM, then SIGKILL if it does not exit within `limit` seconds."""
-        if self.proc.returncode is not None:
-            return self.proc.returncode
-        with contextlib.suppress(ProcessLookupError):
-            self.proc.send_signal(signal.SIGTERM)
+        """SIGTERM, then SIGKILL if it does not exit within `limit` seconds; then check its log."""
         try:
-            return await self.wait(limit)
-        except TimeoutError:
+            if self.proc.returncode is not None:
+                return self.proc.returncode
             with contextlib.suppress(ProcessLookupError):
-                self.proc.kill()
-            return await self.wait(5)
+                self.proc.send_signal(signal.SIGTERM)
+            try:
+                return await self.wait(limit)
+            except TimeoutError:
+                with contextlib.suppress(ProcessLookupError):
+                    self.proc.kill()
+                return await self.wait(5)
+        finally:
+            self.check_log()
 
 
 @dataclass
 class World:
     """A loopback Discord and Pexels, an empty working folder, and the environment pointing there."""
 
-    discord: BenchDiscord
+    discord: FakeDiscord
     pexels: FakePexels
     workdir: Path
     env: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def deadline(self) -> float:
+        """Seconds FakeDiscord allows for a first response."""
+        return float(self.discord.deadline)
+
+
+@dataclass
+class Mode:
+    """Run-wide choices every section reads, set once by `python -m benchmarks` (a smoke run shortens them)."""
+
+    deadline: float = DEADLINE
+    """FakeDiscord's first-response deadline in every world."""
+    pauses: float = 1.0
+    """Factor on the settling pauses (idle CPU, RSS after READY, between windows)."""
+
+    async def pause(self, seconds: float) -> None:
+        """Sleep `seconds` (scaled)."""
+        await asyncio.sleep(seconds * self.pauses)
+
+
+mode = Mode()
 
 
 @contextlib.asynccontextmanager
 async def world(**overrides: str) -> AsyncIterator[World]:
     """Start both fakes in this loop and make a temp folder (no .env can be read there)."""
     with tempfile.TemporaryDirectory(prefix="pexbench-") as tmp:
-        async with BenchDiscord(deadline=DEADLINE) as discord_fake, pexels_fake() as pexels:
+        async with FakeDiscord(deadline=mode.deadline) as discord_fake, pexels_fake() as pexels:
             env = bot_environment(discord_fake, pexels, **overrides)
             yield World(discord_fake, pexels, Path(tmp), env)
 
@@ -191,6 +248,7 @@ async def sync_commands(w: World, module: str, *, bot_root: Path = ROOT) -> None
     """Run `python -m <module> sync` to register the commands, as an operator does once."""
     child = await Child.start(module, ["sync"], w.env, w.workdir, label=f"{module}-sync", bot_root=bot_root)
     code = await child.wait(60)
+    child.check_log()
     if code != 0:
         raise RuntimeError(f"`python -m {module} sync` exited {code}:\n{child.log_tail()}")
 

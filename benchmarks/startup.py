@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from benchmarks.rig import ROOT, child_environment, median, start_serving, stop_serving, sync_commands, world
+from benchmarks.rig import ROOT, child_environment, median, mode, start_serving, stop_serving, sync_commands, world
 
 BOT_MODULES = ("bot.__main__", "cogs.search", "cogs.discover", "cogs.meta")
 """What `python -m bot` imports before it can connect (the cogs are loaded in setup_hook)."""
@@ -23,7 +23,7 @@ async def _series(module: str, runs: int, bot_root: Path) -> tuple[list[float], 
         for i in range(runs):
             child, ready = await start_serving(w, module, label=f"start-{i}", bot_root=bot_root)
             times.append(ready)
-            await asyncio.sleep(1.0)
+            await mode.pause(1.0)
             rss.append(child.rss() / 2**20)
             await stop_serving(w, child)
     return times, rss

@@ -25,9 +25,11 @@ if ! command -v initdb >/dev/null 2>&1 && ! ls /usr/lib/postgresql/*/bin/initdb 
   fi
 fi
 
-python3 -m pip install -q --disable-pip-version-check -e '.[dev]'
+python3 -m pip install -q --disable-pip-version-check -e '.[dev,bench]'
 
 echo "== ruff check";          python3 -m ruff check .
 echo "== ruff format --check"; python3 -m ruff format --check .
 echo "== mypy";                python3 -m mypy
+# Every benchmark section end to end with tiny counts: fails on errors and unanswered interactions, not on speed.
+echo "== benchmarks --smoke";  python3 -m benchmarks --smoke
 echo "== pytest";              python3 -m pytest -q "$@"

@@ -1,63 +1,29 @@
-"""Shared fixtures: the loopback Pexels and Discord, a running bot, and a guard against unexpected errors."""
+"""Shared fixtures: the loopback Pexels and Discord, a running bot, and a guard against unexpected errors.
+
+The helpers they are built from (and every other test helper) live in `tests/harness.py`.
+"""
 
 from __future__ import annotations
 
 import asyncio
-import logging
-import re
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
-from typing import Any, Protocol
 
 import pytest
 
 from bot.config import load_settings
 from tests.fakes.discord import FakeDiscord
 from tests.fakes.pexels import FakePexels
-from tests.harness import Rig, bot_environment, running_bot
+from tests.harness import ErrorGuard, Rig, RigFactory, bot_environment, guarding_errors, running_bot
 
 pytest_plugins = ["tests.conftest_state", "tests.conftest_db"]
-
-
-class ErrorGuard(logging.Handler):
-    """Collects ERROR records and unhandled task exceptions; a test fails on any it did not expect."""
-
-    def __init__(self) -> None:
-        super().__init__(level=logging.ERROR)
-        self.records: list[logging.LogRecord] = []
-        self.loop_errors: list[dict[str, Any]] = []
-        self.expected: list[re.Pattern[str]] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.records.append(record)
-
-    def expect(self, pattern: str) -> None:
-        """Allow ERROR records (or task errors) whose message matches `pattern`."""
-        self.expected.append(re.compile(pattern))
-
-    def unexpected(self) -> list[str]:
-        """What was logged at ERROR or raised in a task that no `expect` covers."""
-        messages = [
-            f"{r.name}: {r.getMessage()}" + (f" ({r.exc_info[1]!r})" if r.exc_info else "") for r in self.records
-        ]
-        messages += [f"task: {c.get('message')} {c.get('exception')!r}" for c in self.loop_errors]
-        return [m for m in messages if not any(p.search(m) for p in self.expected)]
 
 
 @pytest.fixture
 async def errors() -> AsyncIterator[ErrorGuard]:
     """Fails the test on any ERROR log or unhandled task exception it did not `expect`."""
-    guard = ErrorGuard()
-    root = logging.getLogger()
-    root.addHandler(guard)
-    loop = asyncio.get_running_loop()
-    previous = loop.get_exception_handler()
-    loop.set_exception_handler(lambda _loop, context: guard.loop_errors.append(context))
-    try:
+    with guarding_errors(asyncio.get_running_loop()) as guard:
         yield guard
-    finally:
-        root.removeHandler(guard)
-        loop.set_exception_handler(previous)
     problems = guard.unexpected()
     if problems:
         pytest.fail("unexpected errors during the test:\n" + "\n".join(problems), pytrace=False)
@@ -77,16 +43,8 @@ async def discord_fake() -> AsyncIterator[FakeDiscord]:
         yield fake
 
 
-class RigFactory(Protocol):
-    """Starts the bot with extra environment variables."""
-
-    async def __call__(self, **env: str) -> Rig: ...
-
-
 @pytest.fixture
-async def make_rig(
-    discord_fake: FakeDiscord, pexels: FakePexels, errors: ErrorGuard
-) -> AsyncIterator[Callable[..., Any]]:
+async def make_rig(discord_fake: FakeDiscord, pexels: FakePexels, errors: ErrorGuard) -> AsyncIterator[RigFactory]:
     """Start the real bot against the loopback servers, configured as an operator would (environment)."""
     async with AsyncExitStack() as stack:
 

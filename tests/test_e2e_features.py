@@ -7,10 +7,8 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import RigFactory
 from tests.fakes.discord import DEFAULT_CHANNEL
-from tests.harness import Rig
-from tests.test_e2e_photo import answered_in_time, embed, footer, refused_privately, result_message
+from tests.harness import Rig, RigFactory, answered_in_time, embed, footer, refused_privately, result_message
 
 
 def button_names(message: Any) -> list[str]:

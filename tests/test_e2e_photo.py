@@ -4,52 +4,22 @@ from __future__ import annotations
 
 import asyncio
 import re
-from typing import Any
 
 import pytest
 
-from tests.conftest import ErrorGuard, RigFactory
-from tests.fakes.discord import InteractionRecord, StoredMessage
-from tests.harness import Rig
+from tests.harness import (
+    ErrorGuard,
+    Rig,
+    RigFactory,
+    answered_in_time,
+    embed,
+    footer,
+    refused_privately,
+    result_message,
+)
 
-DEADLINE = 3.0
 PEXELS_LINK = "[Photos provided by Pexels](https://www.pexels.com)"
 RELATIVE_TIME = re.compile(r"<t:\d+:R>")
-
-
-def embed(message: StoredMessage) -> dict[str, Any]:
-    """The one embed of a result message."""
-    assert len(message.embeds) == 1, message.embeds
-    return message.embeds[0]
-
-
-def footer(message: StoredMessage) -> str:
-    """The counter line."""
-    return str(embed(message)["footer"]["text"])
-
-
-def result_message(record: InteractionRecord) -> StoredMessage:
-    """The message a search produced (the first live one)."""
-    live = [m for m in record.messages if not m.deleted]
-    assert live, record.describe()
-    return live[0]
-
-
-def answered_in_time(record: InteractionRecord) -> None:
-    """Discord's rule: the first response within 3 s, and it was accepted."""
-    assert record.ack_latency is not None, record.describe()
-    assert record.ack_latency < DEADLINE, record.describe()
-    assert record.errors == [], record.describe()
-
-
-def refused_privately(record: InteractionRecord, *phrases: str) -> str:
-    """The user (only) got an ephemeral message containing every phrase; nothing public appeared."""
-    answered_in_time(record)
-    assert record.public_reply_text == "", record.describe()
-    text = record.ephemeral_reply_text
-    for phrase in phrases:
-        assert phrase.lower() in text.lower(), text
-    return text
 
 
 async def test_photo_happy_path(rig: Rig) -> None:

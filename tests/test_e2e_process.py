@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import re
 import signal
-import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -15,62 +13,7 @@ import pytest
 
 from tests.fakes.discord import FakeDiscord, bot_token_for
 from tests.fakes.pexels import FakePexels
-from tests.harness import bot_environment, make_user
-
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def clean_environment(**env: str) -> dict[str, str]:
-    """The parent's environment without any of the bot's variables, plus `env`."""
-    ours = {"DISCORD_", "PEXELS_", "SEARCH_", "BUTTON_", "CACHE_", "REDIS_", "SHARD_", "LOG_LEVEL", "DYNO"}
-    base = {k: v for k, v in os.environ.items() if not any(k.startswith(p) for p in ours)}
-    base["PYTHONPATH"] = str(ROOT)
-    base.update(env)
-    return base
-
-
-class BotProcess:
-    """One `python -m bot ...` child process, run from an empty folder (no stray .env)."""
-
-    def __init__(self, proc: asyncio.subprocess.Process) -> None:
-        self.proc = proc
-        self.stdout = b""
-        self.stderr = b""
-
-    @classmethod
-    async def start(cls, cwd: Path, env: dict[str, str], *args: str) -> BotProcess:
-        proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot", *args, cwd=cwd, env=clean_environment(**env),
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-        )  # fmt: skip
-        return cls(proc)
-
-    async def finish(self, timeout: float = 30) -> int:
-        """Wait for the exit; keep what it printed."""
-        out, err = await asyncio.wait_for(self.proc.communicate(), timeout)
-        self.stdout, self.stderr = out, err
-        assert self.proc.returncode is not None
-        return self.proc.returncode
-
-    def assert_no_errors(self) -> None:
-        """Nothing was logged at ERROR or above, and no traceback was printed."""
-        logs = (self.stdout + self.stderr).decode()
-        assert "[ERROR" not in logs and "[CRITICAL" not in logs and "Traceback" not in logs, logs[-3000:]
-
-    async def stop(self) -> None:
-        if self.proc.returncode is None:
-            self.proc.kill()
-            await self.proc.wait()
-
-
-async def run_bot(cwd: Path, env: dict[str, str], *args: str, timeout: float = 30) -> tuple[int, str, str]:
-    """Run a command to completion; return (exit code, stdout, stderr)."""
-    process = await BotProcess.start(cwd, env, *args)
-    try:
-        code = await process.finish(timeout)
-    finally:
-        await process.stop()
-    return code, process.stdout.decode(), process.stderr.decode()
+from tests.harness import ROOT, BotProcess, bot_environment, make_user, run_bot
 
 
 @pytest.fixture

@@ -12,9 +12,8 @@ import pytest
 
 from tests.fakes.discord import DEFAULT_GUILD, OTHER_GUILD, FakeDiscord, InteractionRecord, make_user
 from tests.fakes.pexels import FakePexels
-from tests.harness import bot_environment
+from tests.harness import BotProcess, bot_environment, run_bot
 from tests.redis_server import RedisServer, redis_server_binary
-from tests.test_e2e_process import BotProcess, run_bot
 
 HOURLY_LIMIT = 6
 

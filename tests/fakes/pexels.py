@@ -559,6 +559,10 @@ class FakePexels:
         """The next ``count`` responses are delayed by ``delay`` seconds (on top of ``latency``)."""
         self._slow.extend([delay] * count)
 
+    def served_query(self, query: str) -> str:
+        """The query whose results a search for ``query`` gets: itself (a subclass may map many onto one)."""
+        return query
+
     # ---------------------------------------------------------------- deterministic content
 
     def photo(
@@ -963,7 +967,7 @@ class FakePexels:
         *,
         search: bool,
     ) -> _Answer:
-        raw_query = query.get("query", "") if search else ""
+        raw_query = self.served_query(query.get("query", "")) if search else ""
         if search and not raw_query.strip():
             return _Answer(400, _dumps({"error": "query is required"}), counted=True)
         page = _int_param(query.get("page"), 1)
