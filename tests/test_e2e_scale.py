@@ -59,9 +59,12 @@ def public(record: InteractionRecord) -> bool:
 
 
 @pytest.fixture
-async def cluster(tmp_path: Path) -> AsyncIterator[Cluster]:
-    """Redis, the loopback servers, commands synced once, and the two shards running."""
-    redis = RedisServer(redis_server_binary())
+async def cluster(tmp_path: Path, request: pytest.FixtureRequest) -> AsyncIterator[Cluster]:
+    """Redis, the loopback servers, commands synced once, and the two shards running (Redis with AOF
+    persistence when the test is parametrized with persistence=True)."""
+    persistent = getattr(request, "param", {}).get("persistence", False)
+    extra = ("--appendonly", "yes", "--appendfsync", "always") if persistent else ()
+    redis = RedisServer(redis_server_binary(), extra_args=extra)
     redis.start()
     async with FakeDiscord() as discord_fake, FakePexels() as pexels:
         env = bot_environment(
@@ -150,3 +153,23 @@ async def test_redis_outage_and_recovery(cluster: Cluster) -> None:
     assert cluster.pexels.count() == before + 1, "shared cache in use again"
     for shard, process in cluster.processes.items():
         assert process.proc.returncode is None, f"shard {shard} kept running"
+
+
+@pytest.mark.parametrize(
+    "cluster", [{"persistence": False}, {"persistence": True}], indirect=True, ids=["no-persistence", "aof"]
+)
+async def test_hourly_limit_holds_through_an_outage_and_a_redis_restart(cluster: Cluster) -> None:
+    """Searches on both processes before, during and after a Redis outage that ends in a restart (its data lost
+    without persistence, kept with AOF): never more Pexels requests in the hour than PEXELS_HOURLY_LIMIT."""
+    guilds = (DEFAULT_GUILD, OTHER_GUILD)
+    for n in range(2):
+        assert public(await cluster.search(f"before {n}", guild=guilds[n % 2], user=100 + n))
+    cluster.redis.stop()
+    during = [await cluster.search(f"during {n}", guild=guilds[n % 2], user=200 + n) for n in range(8)]
+    assert all(r.ephemeral_reply_text or public(r) for r in during), "every search answered"
+    cluster.redis.start()
+    await asyncio.sleep(2.5)  # the breakers retry after about a second; the upkeep writes back within another
+    after = [await cluster.search(f"after {n}", guild=guilds[n % 2], user=300 + n) for n in range(8)]
+    assert all(r.ephemeral_reply_text or public(r) for r in after), "every search answered"
+    assert cluster.pexels.count("/v1/search") <= HOURLY_LIMIT
+    assert sum(public(r) for r in [*during, *after]) == cluster.pexels.count("/v1/search") - 2

@@ -383,6 +383,7 @@ async def test_redis_keys_are_namespaced_and_never_hold_the_api_key(
             "pexbot:v1:identify:0",
             "pexbot:v1:ix:99",
             f"pexbot:v1:quota:{KEY_FINGERPRINT}:blocked",
+            f"pexbot:v1:quota:{KEY_FINGERPRINT}:epoch",
             f"pexbot:v1:quota:{KEY_FINGERPRINT}:h",
             f"pexbot:v1:quota:{KEY_FINGERPRINT}:m",
             f"pexbot:v1:quota:{KEY_FINGERPRINT}:remote",

@@ -65,6 +65,7 @@ async def build_state(
         ssl_cert_reqs=redis_ssl_cert_reqs,
         clock=clock,
     )
+    state.start()
     if await state.ping():
         log.info("Shared state: Redis (%d shard(s) share the quota)", shard_count)
     else:

@@ -8,6 +8,8 @@ Key names (`kf` is a 12-hex sha256 prefix of the API key, never the key itself):
 - `pexbot:v1:quota:{kf}:m`: hash `{count, end}`: requests counted locally in this monthly period.
 - `pexbot:v1:quota:{kf}:remote`: hash `{limit, remaining, reset}` mirrored from Pexels' headers.
 - `pexbot:v1:quota:{kf}:blocked`: epoch ms until which every request is refused (after a 429).
+- `pexbot:v1:quota:{kf}:epoch`: a random id; when it is gone the store lost the hour log, and each process
+  puts its own spends of the hour back.
 - `pexbot:v1:ix:{interaction_id}`: dedupe claim, `SET NX EX 60`.
 - `pexbot:v1:identify:{shard_id % max_concurrency}`: IDENTIFY lock, `SET NX PX 5500`.
 
@@ -23,6 +25,8 @@ by itself when it answers.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import functools
 import logging
 import os
 import random
@@ -31,6 +35,7 @@ import socket
 import ssl
 import time
 import uuid
+from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -61,13 +66,18 @@ PREFIX = "pexbot:v1:"
 DEDUPE_TTL = 60
 WARN_EVERY = 30.0
 """Seconds between two warnings about the same component."""
+KEEP_EVERY = 1.0
+"""Seconds between two upkeep rounds (writing back the quota spent while Redis was unreachable)."""
 
 _HOUR_MS = 3_600_000
 _GC_MARGIN_MS = 60_000
 _FINGERPRINT = re.compile(r"[0-9a-f]{12}")
 
-# KEYS: h, m, remote, blocked. ARGV: now_ms, hour_limit, month_limit, reserve, member, month_fallback_ms.
-# Returns {allowed (0/1), reason, retry_ms}. Same rules, in the same order, as MemoryQuota.acquire.
+# KEYS: h, m, remote, blocked, epoch. ARGV: now_ms, hour_limit, month_limit, reserve, member, month_fallback_ms,
+# the caller's epoch id, then (score, member) pairs the caller spent while Redis was unreachable.
+# Returns {-1, 'resync', 0} when the caller's epoch is not the store's (run RESYNC_LUA, then again); otherwise
+# writes the pairs back, then {allowed (0/1), reason, retry_ms, score...}: the same rules, in the same order, as
+# MemoryQuota.acquire, followed by the hour log's scores (what the caller's fallback judges by while Redis is down).
 ACQUIRE_LUA = """
 local now = tonumber(ARGV[1])
 local hour_limit = tonumber(ARGV[2])
@@ -77,57 +87,102 @@ local month_fallback = tonumber(ARGV[6])
 local hour = 3600000
 local margin = 60000
 
-local blocked = tonumber(redis.call('GET', KEYS[4]))
-if blocked and blocked > now then
-  return {0, 'blocked', blocked - now}
+
+local epoch = redis.call('GET', KEYS[5])
+if (not epoch) or epoch ~= ARGV[7] then
+  return {-1, 'resync', 0}
+end
+redis.call('PEXPIRE', KEYS[5], hour + margin)
+for i = 8, #ARGV, 2 do
+  local score = tonumber(ARGV[i])
+  if score > now - hour then
+    redis.call('ZADD', KEYS[1], score, ARGV[i + 1])
+  end
 end
 
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - hour)
-if redis.call('ZCARD', KEYS[1]) >= hour_limit then
-  local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
-  local retry = hour
-  if oldest[2] then retry = tonumber(oldest[2]) + hour - now end
-  return {0, 'hour', retry}
+local function decide()
+  local blocked = tonumber(redis.call('GET', KEYS[4]))
+  if blocked and blocked > now then
+    return {0, 'blocked', blocked - now}
+  end
+
+  redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - hour)
+  if redis.call('ZCARD', KEYS[1]) >= hour_limit then
+    local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+    local retry = hour
+    if oldest[2] then retry = tonumber(oldest[2]) + hour - now end
+    return {0, 'hour', retry}
+  end
+
+  local remote = redis.call('HMGET', KEYS[3], 'remaining', 'reset')
+  local remaining = tonumber(remote[1])
+  local reset = tonumber(remote[2])
+  if reset and reset <= now then
+    redis.call('DEL', KEYS[3])
+    remaining = nil
+    reset = nil
+  end
+  if remaining and remaining <= reserve then
+    local retry = hour
+    if reset and reset > now then retry = reset - now end
+    return {0, 'reserve', retry}
+  end
+
+  local month = redis.call('HMGET', KEYS[2], 'count', 'end')
+  local count = tonumber(month[1]) or 0
+  local month_end = tonumber(month[2])
+  if month_end and month_end <= now then
+    count = 0
+    month_end = nil
+  end
+  if (not remaining) and count >= month_limit then
+    local retry = month_fallback
+    if month_end then retry = month_end - now end
+    return {0, 'month', retry}
+  end
+
+  redis.call('ZADD', KEYS[1], now, ARGV[5])
+  redis.call('PEXPIRE', KEYS[1], hour + margin)
+  if not month_end then
+    if reset then month_end = reset else month_end = now + month_fallback end
+  end
+  redis.call('HSET', KEYS[2], 'count', count + 1, 'end', month_end)
+  redis.call('PEXPIRE', KEYS[2], month_end - now + margin)
+  if remaining then
+    redis.call('HSET', KEYS[3], 'remaining', remaining - 1)
+  end
+  return {1, '', 0}
 end
 
-local remote = redis.call('HMGET', KEYS[3], 'remaining', 'reset')
-local remaining = tonumber(remote[1])
-local reset = tonumber(remote[2])
-if reset and reset <= now then
-  redis.call('DEL', KEYS[3])
-  remaining = nil
-  reset = nil
+local result = decide()
+local seen = redis.call('ZRANGEBYSCORE', KEYS[1], string.format('(%d', now - hour), '+inf', 'WITHSCORES')
+for i = 2, #seen, 2 do
+  result[#result + 1] = seen[i]
 end
-if remaining and remaining <= reserve then
-  local retry = hour
-  if reset and reset > now then retry = reset - now end
-  return {0, 'reserve', retry}
-end
+return result
+"""
 
-local month = redis.call('HMGET', KEYS[2], 'count', 'end')
-local count = tonumber(month[1]) or 0
-local month_end = tonumber(month[2])
-if month_end and month_end <= now then
-  count = 0
-  month_end = nil
+# KEYS: h, epoch. ARGV: now_ms, a new epoch id, then (score, member) pairs: this process's spends of the last
+# hour. Puts them back into the hour log (a no-op for those already there) and returns the store's epoch id,
+# creating it when the store lost it (a restart without persistence, or a flush).
+RESYNC_LUA = """
+local now = tonumber(ARGV[1])
+local hour = 3600000
+for i = 3, #ARGV, 2 do
+  local score = tonumber(ARGV[i])
+  if score > now - hour then
+    redis.call('ZADD', KEYS[1], score, ARGV[i + 1])
+  end
 end
-if (not remaining) and count >= month_limit then
-  local retry = month_fallback
-  if month_end then retry = month_end - now end
-  return {0, 'month', retry}
+if redis.call('EXISTS', KEYS[1]) == 1 then
+  redis.call('PEXPIRE', KEYS[1], hour + 60000)
 end
-
-redis.call('ZADD', KEYS[1], now, ARGV[5])
-redis.call('PEXPIRE', KEYS[1], hour + margin)
-if not month_end then
-  if reset then month_end = reset else month_end = now + month_fallback end
+local epoch = redis.call('GET', KEYS[2])
+if not epoch then
+  redis.call('SET', KEYS[2], ARGV[2], 'PX', hour + 60000)
+  epoch = ARGV[2]
 end
-redis.call('HSET', KEYS[2], 'count', count + 1, 'end', month_end)
-redis.call('PEXPIRE', KEYS[2], month_end - now + margin)
-if remaining then
-  redis.call('HSET', KEYS[3], 'remaining', remaining - 1)
-end
-return {1, '', 0}
+return epoch
 """
 
 # KEYS: remote, m. ARGV: now_ms, limit, remaining, reset_ms ('' when unknown), month_fallback_ms, max_ahead_ms.
@@ -342,6 +397,16 @@ class RedisQuota:
         self._observe = client.register_script(OBSERVE_LUA)
         self._block = client.register_script(BLOCK_LUA)
         self._snapshot = client.register_script(SNAPSHOT_LUA)
+        self._resync = client.register_script(RESYNC_LUA)
+        self._epoch_key = base + "epoch"
+        self._epoch = ""
+        """The store's epoch id as last seen: a different (or missing) one means the store lost the hour log."""
+        self._mine: deque[tuple[int, str]] = deque()
+        """This process's spends of the last hour (epoch ms, log member), to put back if the store loses them."""
+        self._pending: list[tuple[int, str]] = []
+        """Spends made while Redis was unreachable, written back by the next acquire that reaches it."""
+        self._seen: list[int] = []
+        """The shared hour log's scores as of the last acquire that reached Redis."""
         shards = max(1, shard_count)
         self.fallback = MemoryQuota(
             QuotaPolicy(
@@ -357,26 +422,81 @@ class RedisQuota:
         return int(self._clock() * 1000)
 
     async def acquire(self) -> Decision:
-        """Check every limit and, when allowed, spend one request, atomically across processes."""
+        """Check every limit and, when allowed, spend one request, atomically across processes.
+
+        While Redis is unreachable, a request is allowed only within this process's share of the hourly limit
+        (counting its own spends of the hour) and within what the shared log held when last seen plus what this
+        process spent since; those spends are written back as soon as Redis answers. When the store has lost the
+        hour log (a restart without persistence), each process puts its own spends of the hour back first.
+        """
         now_ms = self._now_ms()
-        keys = [self._hour_key, self._month_key, self._remote_key, self._blocked_key]
-        args: list[int | str] = [
-            now_ms,
-            self.policy.hour_limit,
-            self.policy.month_limit,
-            self.policy.reserve,
-            f"{now_ms}:{uuid.uuid4().hex}",
-            int(MONTH_FALLBACK * 1000),
-        ]
+        while self._mine and self._mine[0][0] <= now_ms - _HOUR_MS:
+            self._mine.popleft()
+        member = f"{now_ms}:{uuid.uuid4().hex}"
+        keys = [self._hour_key, self._month_key, self._remote_key, self._blocked_key, self._epoch_key]
+        for _ in range(2):
+            args: list[int | str] = [
+                now_ms,
+                self.policy.hour_limit,
+                self.policy.month_limit,
+                self.policy.reserve,
+                member,
+                int(MONTH_FALLBACK * 1000),
+                self._epoch,
+                *(value for pair in self._pending for value in pair),
+            ]
+            try:
+                result = await self._link.run("quota", functools.partial(self._acquire, keys=keys, args=args))
+                if int(result[0]) == -1:
+                    await self._resync_log(now_ms)
+                    continue
+            except _Down:
+                return await self._acquire_alone(now_ms, member)
+            self._pending.clear()
+            self._seen = [int(float(score)) for score in result[3:]]
+            if int(result[0]):
+                self._mine.append((now_ms, member))
+                self.fallback.spend()
+                return Decision(True)
+            reason = result[1].decode() if isinstance(result[1], bytes) else str(result[1])
+            return Decision(False, max(0, int(result[2])) / 1000, reason)
+        return Decision(False, 1.0, "hour")  # the store lost its log twice in a row: refuse, it costs no quota
+
+    async def _resync_log(self, now_ms: int) -> None:
+        """Put this process's spends of the hour back into the store's log and adopt its epoch (raises _Down)."""
+        args: list[int | str] = [now_ms, uuid.uuid4().hex, *(value for pair in self._mine for value in pair)]
+        epoch = await self._link.run("quota", lambda: self._resync(keys=[self._hour_key, self._epoch_key], args=args))
+        if self._epoch:
+            log.warning(
+                "The shared quota log in Redis was lost (a restart without persistence?); this process put back "
+                "its %d request(s) of the last hour. Enable Redis persistence (AOF) to keep it exact.",
+                len(self._mine),
+            )
+        self._epoch = epoch.decode() if isinstance(epoch, bytes) else str(epoch)
+        self._pending.clear()
+
+    async def keep_in_sync(self) -> None:
+        """Write back spends made during an outage and, when the store lost the hour log, put ours back (raises
+        nothing). Run every second, so every living process has done it within about a second of Redis returning."""
         try:
-            allowed, reason, retry_ms = await self._link.run("quota", lambda: self._acquire(keys=keys, args=args))
+            epoch = await self._link.run("quota", lambda: self._link.client.get(self._epoch_key))
+            current = epoch.decode() if isinstance(epoch, bytes) else epoch
+            if current != self._epoch or self._pending:
+                await self._resync_log(self._now_ms())
         except _Down:
-            return await self.fallback.acquire()
-        if int(allowed):
-            self.fallback.spend()
-            return Decision(True)
-        text = reason.decode() if isinstance(reason, bytes) else str(reason)
-        return Decision(False, max(0, int(retry_ms)) / 1000, text)
+            return
+
+    async def _acquire_alone(self, now_ms: int, member: str) -> Decision:
+        """Redis is unreachable: this process's share, within what the shared log held plus what we spent since."""
+        cutoff = now_ms - _HOUR_MS
+        known = sorted([s for s in self._seen if s > cutoff] + [s for s, _ in self._pending if s > cutoff])
+        if len(known) >= self.policy.hour_limit:
+            return Decision(False, (known[0] + _HOUR_MS - now_ms) / 1000, "hour")
+        decision = await self.fallback.acquire()
+        if decision.allowed:
+            self._mine.append((now_ms, member))
+            self._pending.append((now_ms, member))
+        return decision
 
     async def observe(self, limit: int | None, remaining: int | None, reset_at: float | None) -> None:
         """Record the X-Ratelimit-* headers of a successful response (in memory too, for the fallback)."""
@@ -536,7 +656,9 @@ class RedisState:
         token = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.cache: Cache = RedisCache(self.link)
         self.cooldowns: Cooldowns = RedisCooldowns(self.link)
-        self.quota: Quota = RedisQuota(self.link, policy, key_fingerprint, shard_count, clock)
+        self._quota = RedisQuota(self.link, policy, key_fingerprint, shard_count, clock)
+        self.quota: Quota = self._quota
+        self._keeper: asyncio.Task[None] | None = None
         self.dedupe: Dedupe = RedisDedupe(self.link, token)
         self.identify: IdentifyGate = RedisIdentifyGate(self.link, token)
 
@@ -587,8 +709,22 @@ class RedisState:
         except _Down:
             return False
 
+    def start(self) -> None:
+        """Start the background upkeep (the quota log's write-back after an outage or a Redis restart)."""
+        if self._keeper is None:
+            self._keeper = asyncio.create_task(self._keep(), name="pexbot-redis-upkeep")
+
+    async def _keep(self) -> None:
+        while True:
+            await self._quota.keep_in_sync()
+            await asyncio.sleep(KEEP_EVERY)
+
     async def close(self) -> None:
-        """Close the client and disconnect the pool (never raises)."""
+        """Stop the upkeep, close the client and disconnect the pool (never raises)."""
+        if self._keeper is not None:
+            self._keeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._keeper
         try:
             await self._client.aclose()
             await self._pool.disconnect()
