@@ -659,6 +659,7 @@ class RedisState:
         self._quota = RedisQuota(self.link, policy, key_fingerprint, shard_count, clock)
         self.quota: Quota = self._quota
         self._keeper: asyncio.Task[None] | None = None
+        self._stopping = asyncio.Event()
         self.dedupe: Dedupe = RedisDedupe(self.link, token)
         self.identify: IdentifyGate = RedisIdentifyGate(self.link, token)
 
@@ -715,16 +716,19 @@ class RedisState:
             self._keeper = asyncio.create_task(self._keep(), name="pexbot-redis-upkeep")
 
     async def _keep(self) -> None:
-        while True:
+        # Stopped by an event, not by cancelling: redis-py can turn a cancellation inside a call into a timeout.
+        while not self._stopping.is_set():
             await self._quota.keep_in_sync()
-            await asyncio.sleep(KEEP_EVERY)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), KEEP_EVERY)
 
     async def close(self) -> None:
         """Stop the upkeep, close the client and disconnect the pool (never raises)."""
         if self._keeper is not None:
-            self._keeper.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._keeper
+            self._stopping.set()
+            _, running = await asyncio.wait({self._keeper}, timeout=3)
+            for task in running:
+                task.cancel()
         try:
             await self._client.aclose()
             await self._pool.disconnect()
