@@ -17,6 +17,7 @@ from typing import Any
 import discord
 
 from bot.errors import BotError
+from bot.metrics import observe_answer, observe_refusal
 from bot.ui import NO_MENTIONS
 
 log = logging.getLogger(__name__)
@@ -58,6 +59,7 @@ def user_message(error: BaseException) -> str:
 
 async def refuse(interaction: discord.Interaction[Any], message: str) -> None:
     """Tell only the user who acted, whatever state the interaction is in."""
+    observe_refusal(interaction, bug=message == SORRY)
     if not interaction.response.is_done():
         await interaction.response.send_message(message, ephemeral=True, allowed_mentions=NO_MENTIONS)
         return
@@ -79,6 +81,7 @@ async def _race(work: Awaitable[Reply], defer: Callable[[], Awaitable[object]]) 
 
 async def answer_command(interaction: discord.Interaction[Any], work: Awaitable[Reply], *, ephemeral: bool) -> None:
     """Send the reply `work` produces as a new message, public or ephemeral; refusals always ephemeral."""
+    work = observe_answer(interaction, work)
     task, fast = await _race(work, lambda: interaction.response.defer(ephemeral=ephemeral, thinking=True))
     try:
         reply = await task
@@ -100,6 +103,7 @@ async def answer_command(interaction: discord.Interaction[Any], work: Awaitable[
 
 async def answer_update(interaction: discord.Interaction[Any], work: Awaitable[Reply]) -> None:
     """Put the reply `work` produces in place of the message the component is on."""
+    work = observe_answer(interaction, work)
     task, fast = await _race(work, interaction.response.defer)
     try:
         reply = await task
