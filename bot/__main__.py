@@ -19,7 +19,7 @@ import discord
 from bot import __version__
 from bot.app import PexelsBot
 from bot.config import ConfigError, Settings, load_settings
-from bot.errors import PexelsAuthError, PexelsError, PexelsUnavailable
+from bot.errors import PexelsAuthError, PexelsError, PexelsUnavailable, QuotaExhausted
 from bot.logs import setup_logging
 from bot.metrics import MetricsServerError
 from bot.pexels import USER_AGENT
@@ -145,6 +145,12 @@ async def check_pexels(bot: PexelsBot) -> CheckResult:
         return False, f"Pexels rejected PEXELS_API_KEY ({exc}); get a key at https://www.pexels.com/api/"
     except PexelsUnavailable as exc:
         return False, f"cannot reach Pexels at {settings.pexels_api_url}: {exc}; check PEXELS_API_URL and the network"
+    except QuotaExhausted as exc:
+        until = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(exc.retry_at))
+        return False, (
+            f"the Pexels quota is spent ({exc.reason}): no new Pexels request until {until}; cached searches are "
+            "still served (see the README on raising the Pexels quota)"
+        )
     except PexelsError as exc:
         return False, f"Pexels at {settings.pexels_api_url} answered unexpectedly: {exc}; check PEXELS_API_URL"
     remaining = "an unknown number of" if snapshot.remaining is None else f"{snapshot.remaining:,}"

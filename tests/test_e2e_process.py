@@ -253,7 +253,8 @@ async def test_check_names_an_unreachable_redis(world: tuple[FakeDiscord, FakePe
 
 
 @pytest.mark.parametrize(
-    ("fault", "expected"), [("401", "Pexels rejected PEXELS_API_KEY"), ("down", "cannot reach Pexels")]
+    ("fault", "expected"),
+    [("401", "Pexels rejected PEXELS_API_KEY"), ("down", "cannot reach Pexels"), ("429", "the Pexels quota is spent")],
 )
 async def test_check_fails_clearly(world: tuple[FakeDiscord, FakePexels, Path], fault: str, expected: str) -> None:
     """`check` with a bad key or an unreachable Pexels: one line, non-zero exit."""
@@ -261,6 +262,8 @@ async def test_check_fails_clearly(world: tuple[FakeDiscord, FakePexels, Path], 
     env = bot_environment(discord_fake, pexels)
     if fault == "401":
         env["PEXELS_API_KEY"] = "not-the-key"
+    elif fault == "429":
+        pexels.fail_next(429)
     else:
         env["PEXELS_API_URL"] = "http://127.0.0.1:9"
     code, out, err = await run_bot(cwd, env, "check")
