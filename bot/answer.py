@@ -20,7 +20,8 @@ from typing import Any
 import discord
 from discord import app_commands
 
-from bot.errors import user_message
+from bot.errors import SORRY, user_message
+from bot.metrics import observe_answer, observe_refusal
 from bot.ui import NO_MENTIONS
 
 log = logging.getLogger(__name__)
@@ -70,6 +71,7 @@ class Reply:
 
 async def refuse(interaction: discord.Interaction[Any], message: str) -> None:
     """Tell only the user who acted, whatever state the interaction is in."""
+    observe_refusal(interaction, bug=message == SORRY)
     if not interaction.response.is_done():
         await interaction.response.send_message(message, ephemeral=True, allowed_mentions=NO_MENTIONS)
         return
@@ -167,6 +169,7 @@ async def _race(
 
 async def answer_command(interaction: discord.Interaction[Any], work: Awaitable[Reply], *, ephemeral: bool) -> None:
     """Send the reply `work` produces as a new message, public or ephemeral; refusals always ephemeral."""
+    work = observe_answer(interaction, work)
     task, fast = await _race(
         interaction,
         work,
@@ -211,6 +214,7 @@ async def _refuse_after(
 
 async def answer_update(interaction: discord.Interaction[Any], work: Awaitable[Reply]) -> None:
     """Put the reply `work` produces in place of the message the component is on."""
+    work = observe_answer(interaction, work)
     task, fast = await _race(interaction, work, lambda: acknowledge(interaction, interaction.response.defer()))
     try:
         reply = await task

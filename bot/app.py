@@ -21,6 +21,7 @@ from bot.buttons import ResultButtons
 from bot.config import Settings
 from bot.errors import BadInput
 from bot.invocation import check_invocation
+from bot.metrics import Metrics
 from bot.pexels import USER_AGENT, PexelsClient
 from bot.service import SearchService, pexels_fetcher
 from bot.state import QuotaPolicy, State, build_state
@@ -97,6 +98,10 @@ class PexelsBot(commands.AutoShardedBot):
         self, settings: Settings, *, state: State | None = None, freeze_heap: bool = False, **options: Any
     ) -> None:
         point_discord_at(settings)
+        # The bot has no voice: don't warn at start that voice's libraries (PyNaCl, davey) are not installed.
+        discord.VoiceClient.warn_nacl = discord.VoiceClient.warn_dave = False
+        self.metrics = Metrics()
+        options.setdefault("http_trace", self.metrics.discord_trace())
         # Interactions need no intent, and a bot that keeps nothing per server wants no GUILD_CREATE flood and
         # no guild cache: /about counts installs from the application's own info.
         intents = discord.Intents.none()
@@ -124,7 +129,9 @@ class PexelsBot(commands.AutoShardedBot):
     async def setup_hook(self) -> None:
         """Build the session, the shared state and the services; load the cogs. No command sync here."""
         settings = self.settings
-        self.session = aiohttp.ClientSession(headers={"User-Agent": USER_AGENT})
+        self.session = aiohttp.ClientSession(
+            headers={"User-Agent": USER_AGENT}, trace_configs=[self.metrics.pexels_trace(settings.pexels_api_url)]
+        )
         self.state = self._given_state or await build_state(
             redis_url=settings.redis_url.get() if settings.redis_url else None,
             policy=QuotaPolicy(
@@ -147,6 +154,7 @@ class PexelsBot(commands.AutoShardedBot):
             button=settings.button_cooldown,
         )
         self.buttons = ResultButtons(self.search, self.admission)
+        self.metrics.cache_counts(lambda: (self.store.hits, self.store.misses))
         for extension in EXTENSIONS:
             await self.load_extension(extension)
         if self._freeze_heap:
@@ -155,6 +163,7 @@ class PexelsBot(commands.AutoShardedBot):
             # the worst collection pause fell from ~90 ms to ~15 ms, and p99 at 200 interactions/s with it.
             gc.collect()
             gc.freeze()
+        await self.metrics.start(host=settings.metrics_host, port=settings.metrics_port, healthy=self.connected)
         log.info(
             "pexbot %s ready to connect (state: %s, shards %s of %s)",
             __version__,
@@ -162,6 +171,18 @@ class PexelsBot(commands.AutoShardedBot):
             self.shard_ids or [0],
             self.shard_count,
         )
+
+    def connected(self) -> bool:
+        """True while every gateway connection of this process is up (the metrics server's /healthz)."""
+        expected = len(self.shard_ids) if self.shard_ids else (self.shard_count or 1)
+        shards = self.shards.values()
+        return not self.is_closed() and len(shards) == expected and not any(s.is_closed() for s in shards)
+
+    def dispatch(self, event_name: str, /, *args: Any, **kwargs: Any) -> None:
+        """Note each interaction as it arrives, before any handler runs, to time its first response."""
+        if event_name == "interaction":
+            self.metrics.received(args[0])
+        super().dispatch(event_name, *args, **kwargs)
 
     async def before_identify_hook(self, shard_id: int | None, *, initial: bool = False) -> None:
         """Pace IDENTIFYs across every process through the shared state; alone, discord.py's own pacing."""
@@ -205,6 +226,7 @@ class PexelsBot(commands.AutoShardedBot):
                 if late:
                     log.warning("Closing with %d interaction(s) still unanswered after %.0fs", len(late), DRAIN_SECONDS)
         await super().close()
+        await self.metrics.stop()
         if hasattr(self, "session"):
             await self.session.close()
         if hasattr(self, "state") and self._given_state is None:

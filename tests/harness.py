@@ -24,12 +24,12 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from bot.app import PexelsBot
-from bot.config import Settings, load_settings
+from bot.config import VARIABLES, Settings, load_settings
 from tests.fakes.discord import DEFAULT_CHANNEL, FakeDiscord, FakeUser, InteractionRecord, StoredMessage, make_user
 from tests.fakes.pexels import FakePexels
 
 __all__ = [
-    "BOT_VARIABLE_PREFIXES",
+    "BOT_VARIABLES",
     "DEADLINE",
     "DEFAULT_CHANNEL",
     "ROOT",
@@ -55,7 +55,7 @@ __all__ = [
 ROOT = Path(__file__).resolve().parent.parent
 DEADLINE = 3.0
 """Discord's first-response deadline (the loopback Discord enforces it too)."""
-BOT_VARIABLE_PREFIXES = ("DISCORD_", "PEXELS_", "SEARCH_", "BUTTON_", "CACHE_", "REDIS_", "SHARD_", "LOG_LEVEL", "DYNO")
+BOT_VARIABLES = frozenset(variable.name for variable in VARIABLES) | {"NO_COLOR"}
 """Environment variables the bot reads: a child process gets none of the parent's."""
 
 
@@ -126,7 +126,7 @@ def logged_errors(output: str) -> list[str]:
 
 def clean_environment(env: Mapping[str, str] | None = None, *, root: Path = ROOT) -> dict[str, str]:
     """The parent's environment without any of the bot's variables, imports resolving to `root`, plus `env`."""
-    base = {k: v for k, v in os.environ.items() if not k.startswith(BOT_VARIABLE_PREFIXES)}
+    base = {k: v for k, v in os.environ.items() if k not in BOT_VARIABLES}
     base["PYTHONPATH"] = str(root)
     base.update(env or {})
     return base

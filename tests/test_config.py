@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import re
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,7 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from bot.config import (
+    VARIABLES,
     ConfigError,
     RateSpec,
     Secret,
@@ -17,6 +19,8 @@ from bot.config import (
     application_id_from_token,
     load_settings,
 )
+
+ROOT = Path(__file__).resolve().parent.parent
 
 APP_ID = 1234567890123456789
 
@@ -70,6 +74,10 @@ def test_defaults() -> None:
     assert settings.cache_ttl == 86_400
     assert settings.cache_max_entries == 2_000
     assert settings.log_level == "INFO"
+    assert settings.log_format == "text"
+    assert settings.metrics_port is None
+    assert settings.metrics_host == "0.0.0.0"
+    assert settings.database_url == Secret("sqlite:///pexbot.sqlite3")
     assert settings.redis_url is None
     assert settings.redis_ssl_cert_reqs is None
     assert settings.shard_count == 1
@@ -107,6 +115,27 @@ def test_values_are_read_and_normalised() -> None:
     assert settings.discord_gateway_url == "ws://127.0.0.1:9001"
     assert settings.redis_url == Secret(REDIS)
     assert settings.redis_ssl_cert_reqs == "required"
+
+
+def test_the_new_variables_are_read() -> None:
+    settings = load(
+        LOG_FORMAT="JSON",
+        METRICS_PORT="9464",
+        METRICS_HOST="127.0.0.1",
+        DATABASE_URL="postgres://pexbot:s3cret-UNIQUE@db.example:5432/pexbot",
+    )
+    assert (settings.log_format, settings.metrics_port, settings.metrics_host) == ("json", 9464, "127.0.0.1")
+    assert settings.database_url.get() == "postgres://pexbot:s3cret-UNIQUE@db.example:5432/pexbot"
+    assert "s3cret-UNIQUE" not in repr(settings)
+    for url in ("postgresql://localhost/pexbot", "postgresql:///pexbot", "sqlite:////var/lib/pexbot.db"):
+        assert load(DATABASE_URL=url).database_url.get() == url
+
+
+def test_secrets_lists_every_secret_and_password() -> None:
+    settings = load(REDIS_URL=REDIS, DATABASE_URL="postgresql://pexbot:s3cret-UNIQUE@db.example/pexbot")
+    secrets = settings.secrets()
+    assert TOKEN in secrets and KEY in secrets and REDIS in secrets
+    assert "p4ssw0rd-UNIQUE" in secrets and "s3cret-UNIQUE" in secrets
 
 
 def test_blank_values_mean_the_default() -> None:
@@ -212,6 +241,16 @@ def test_secret_with_whitespace_is_refused_without_echoing_it(variable: str) -> 
         ("REDIS_SSL_CERT_REQS", "sometimes"),
         ("SHARD_COUNT", "0"),
         ("SHARD_COUNT", "two"),
+        ("LOG_FORMAT", "xml"),
+        ("METRICS_PORT", "0"),
+        ("METRICS_PORT", "65536"),
+        ("METRICS_PORT", "http"),
+        ("METRICS_HOST", "0.0.0.0 127.0.0.1"),
+        ("DATABASE_URL", "mysql://user@db.example/pexbot"),
+        ("DATABASE_URL", "sqlite://pexbot.sqlite3"),
+        ("DATABASE_URL", "sqlite:///"),
+        ("DATABASE_URL", "postgresql://db.example:port/pexbot"),
+        ("DATABASE_URL", "pexbot.sqlite3"),
     ],
 )
 def test_malformed_values_name_the_variable(variable: str, value: str) -> None:
@@ -222,10 +261,109 @@ def test_malformed_values_name_the_variable(variable: str, value: str) -> None:
     assert_no_secret(str(error))
 
 
+@pytest.mark.parametrize("url", ["mysql://pexbot:hunter2-UNIQUE@db.example/pexbot", "hunter2-UNIQUE@db.example"])
+def test_database_url_error_does_not_echo_the_url(url: str) -> None:
+    error = config_error(env(DATABASE_URL=url))
+    assert error.variable == "DATABASE_URL"
+    assert "hunter2-UNIQUE" not in str(error)
+    assert "db.example" not in str(error)
+
+
 def test_redis_url_error_does_not_echo_the_url() -> None:
     error = config_error(env(REDIS_URL="http://:hunter2-UNIQUE@redis.example"))
     assert error.variable == "REDIS_URL"
     assert "hunter2-UNIQUE" not in str(error)
+
+
+def test_every_problem_is_reported_at_once() -> None:
+    """An operator fixing the configuration sees all of it in one run, not one variable per restart."""
+    error = config_error(
+        {
+            "DISCORD_TOKEN": "",
+            "PEXELS_API_KEY": KEY,
+            "CACHE_TTL": "0",
+            "LOG_LEVEL": "loud",
+            "METRICS_PORT": "x",
+            "SHARD_COUNT": "2",
+        }
+    )
+    assert [variable for variable, _ in error.problems] == [
+        "DISCORD_TOKEN",
+        "CACHE_TTL",
+        "LOG_LEVEL",
+        "METRICS_PORT",
+        "REDIS_URL",
+        "SHARD_IDS",
+    ]
+    assert error.variable == "DISCORD_TOKEN"
+    assert str(error).splitlines() == error.lines()
+    assert all(line.startswith(f"{v}: ") for line, (v, _) in zip(error.lines(), error.problems, strict=True))
+    assert_no_secret(str(error))
+
+
+def test_a_bad_shard_count_is_reported_once() -> None:
+    """The rules between variables are skipped when a variable they read is itself at fault."""
+    error = config_error(env(SHARD_COUNT="two", SHARD_IDS="5"))
+    assert [variable for variable, _ in error.problems] == ["SHARD_COUNT"]
+
+
+def test_commands_that_never_call_pexels_need_no_key() -> None:
+    settings = load_settings({"DISCORD_TOKEN": TOKEN}, env_file=None, required=("DISCORD_TOKEN",))
+    assert settings.pexels_api_key.get() == ""
+    assert config_error({"PEXELS_API_KEY": KEY}).variable == "DISCORD_TOKEN"
+    with pytest.raises(ConfigError) as info:
+        load_settings({"PEXELS_API_KEY": KEY}, env_file=None, required=("DISCORD_TOKEN",))
+    assert info.value.variable == "DISCORD_TOKEN"
+
+
+# ------------------------------------------------------------------------------------------------ declared once
+
+
+def readme_variables() -> dict[str, tuple[str, str]]:
+    """The README's configuration table: variable → (default as shown, meaning)."""
+    text = (ROOT / "README.md").read_text()
+    section = text[text.index("\n## Configuration\n") :]
+    section = section[: section.index("\n## ", 1)]
+    rows = re.findall(r"^\| `([A-Z_]+)` \| ([^|]+) \| (.+) \|$", section, re.MULTILINE)
+    assert len(rows) == len({name for name, _, _ in rows}), "a variable is listed twice"
+    return {name: (default.strip().strip("`"), meaning.strip()) for name, default, meaning in rows}
+
+
+def env_example_variables() -> dict[str, str]:
+    """`.env.example`: variable → its default (`required` when it must be filled in, `unset` when blank)."""
+    found: dict[str, str] = {}
+    for line in (ROOT / ".env.example").read_text().splitlines():
+        match = re.fullmatch(r"(# )?([A-Z][A-Z0-9_]+)=(.*)", line)
+        if match:
+            commented, name, value = match.groups()
+            assert name not in found, f"{name} is listed twice"
+            found[name] = "required" if not commented else value or "unset"
+    return found
+
+
+def test_readme_lists_exactly_the_declared_variables() -> None:
+    expected = {v.name: (v.default_text, v.doc) for v in VARIABLES}
+    rows = "\n".join(
+        f"| `{n}` | {d if d in ('required', 'unset') else f'`{d}`'} | {m} |" for n, (d, m) in expected.items()
+    )
+    assert readme_variables() == expected, "README's Configuration table should read:\n" + rows
+
+
+def test_env_example_lists_exactly_the_declared_variables() -> None:
+    expected = {v.name: "unset" if v.shown else v.default_text for v in VARIABLES}
+    assert env_example_variables() == expected
+
+
+def test_each_declared_variable_is_a_setting_with_its_default() -> None:
+    """The table's defaults are the values a bare environment gives."""
+    settings = load()
+    for variable in VARIABLES:
+        if variable.setting and not variable.required:
+            value = getattr(settings, variable.name.lower())
+            if variable.default is None:
+                assert value is None, variable.name
+            else:
+                assert value == variable.parse(variable.name, variable.default), variable.name
 
 
 # ------------------------------------------------------------------------------------------------ sharding

@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 import signal
+import socket
 from collections.abc import AsyncIterator
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
+import aiohttp
 import pytest
 
 from tests.fakes.discord import FakeDiscord, bot_token_for
 from tests.fakes.pexels import FakePexels
 from tests.harness import ROOT, BotProcess, bot_environment, make_user, run_bot
+from tests.redis_server import RedisServer, free_port
 
 
 @pytest.fixture
@@ -47,6 +51,9 @@ async def test_sigterm_restart_and_a_press_on_an_old_message(world: tuple[FakeDi
     first.assert_no_errors()
     assert "closed cleanly" in logs
     assert discord_fake.token not in logs and pexels.api_key not in logs
+    assert "\x1b[" not in logs  # no colours: the output is a pipe, not a terminal
+    assert "WARNING" not in logs and "voice" not in logs.lower()  # a bot without voice says nothing about it
+    assert re.match(r"\[\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\] \[INFO    \] \S+: ", logs), logs[:200]
 
     second = await BotProcess.start(cwd, env, "run")
     try:
@@ -88,6 +95,20 @@ async def test_a_bad_variable_exits_2_with_one_line(tmp_path: Path, env: dict[st
     assert "Traceback" not in err + out
 
 
+async def test_every_bad_variable_is_reported_in_one_run(tmp_path: Path) -> None:
+    """Three mistakes, three lines: the operator fixes them all before the next start."""
+    env = {"PEXELS_API_KEY": "k" * 20, "CACHE_TTL": "1 day", "METRICS_PORT": "http"}
+    code, out, err = await run_bot(tmp_path, env)
+    assert code == 2
+    assert [line.split(":")[1].strip() for line in err.strip().splitlines()] == [
+        "DISCORD_TOKEN",
+        "CACHE_TTL",
+        "METRICS_PORT",
+    ], err
+    assert all(line.startswith("error: ") for line in err.strip().splitlines())
+    assert "Traceback" not in err + out
+
+
 async def test_a_token_discord_rejects(world: tuple[FakeDiscord, FakePexels, Path]) -> None:
     """A token Discord does not accept: one line saying so, a non-zero exit."""
     discord_fake, pexels, cwd = world
@@ -108,17 +129,74 @@ async def test_unreachable_discord(world: tuple[FakeDiscord, FakePexels, Path]) 
 
 
 async def test_check_reports_the_quota(world: tuple[FakeDiscord, FakePexels, Path]) -> None:
-    """`check` makes one Pexels request and prints what is left and when it resets."""
+    """`check`: one line per check, the token with Discord and the Pexels key with the quota left."""
     discord_fake, pexels, cwd = world
     code, out, err = await run_bot(cwd, bot_environment(discord_fake, pexels), "check")
     assert code == 0, err
-    assert f"{pexels.remaining:,} of 20,000 requests left" in out
-    assert "resets 20" in out
+    lines = out.strip().splitlines()
+    assert len(lines) == 2 and err == "", out + err
+    assert (
+        lines[0]
+        == f"ok: Discord accepts DISCORD_TOKEN: this is the bot {discord_fake.bot_name} (id {discord_fake.app_id})"
+    )
+    assert lines[1].startswith("ok: Pexels accepts PEXELS_API_KEY: ")
+    assert f"{pexels.remaining:,} of 20,000 requests left" in lines[1]
+    assert "resets 20" in lines[1]
     assert pexels.count() == 1
+    assert [c.path for c in discord_fake.calls] == ["/users/@me"]
+
+
+async def test_check_reports_each_failure_and_still_runs_the_other_checks(
+    world: tuple[FakeDiscord, FakePexels, Path],
+) -> None:
+    """A token Discord rejects is named; Pexels is checked all the same; the exit code says something failed."""
+    discord_fake, pexels, cwd = world
+    env = bot_environment(discord_fake, pexels, DISCORD_TOKEN=bot_token_for(900000000000000001) + "wrong")
+    code, out, err = await run_bot(cwd, env, "check")
+    assert code == 1
+    assert err.strip().splitlines() == [
+        "error: Discord rejected DISCORD_TOKEN (401 Unauthorized); copy a fresh token from the Developer Portal "
+        "(your application → Bot → Reset Token)"
+    ]
+    assert out.startswith("ok: Pexels accepts PEXELS_API_KEY")
+    assert env["DISCORD_TOKEN"] not in out + err
+
+
+async def test_check_fails_when_the_quota_is_down_to_the_reserve(world: tuple[FakeDiscord, FakePexels, Path]) -> None:
+    """Searches would be refused: `check` says so and why."""
+    discord_fake, pexels, cwd = world
+    env = bot_environment(discord_fake, pexels, PEXELS_QUOTA_RESERVE=str(pexels.remaining))
+    code, _out, err = await run_bot(cwd, env, "check")
+    assert code == 1
+    assert "PEXELS_QUOTA_RESERVE" in err and "new searches are refused" in err, err
+
+
+async def test_check_pings_redis(world: tuple[FakeDiscord, FakePexels, Path], redis_server: RedisServer) -> None:
+    """With REDIS_URL set, `check` PINGs it through the bot's own client: a third line."""
+    discord_fake, pexels, cwd = world
+    env = bot_environment(discord_fake, pexels, REDIS_URL=redis_server.url)
+    code, out, err = await run_bot(cwd, env, "check")
+    assert code == 0, err
+    assert out.strip().splitlines()[2] == f"ok: Redis answers PING at 127.0.0.1:{redis_server.port}/0"
+
+
+async def test_check_names_an_unreachable_redis(world: tuple[FakeDiscord, FakePexels, Path]) -> None:
+    """A Redis that does not answer: one line naming REDIS_URL, the password in it not shown."""
+    discord_fake, pexels, cwd = world
+    port = free_port()
+    env = bot_environment(discord_fake, pexels, REDIS_URL=f"redis://:hunter2-UNIQUE@127.0.0.1:{port}/0")
+    code, out, err = await run_bot(cwd, env, "check")
+    assert code == 1
+    (line,) = err.strip().splitlines()
+    assert line.startswith(f"error: Redis at 127.0.0.1:{port}/0 did not answer PING ("), line
+    assert "check REDIS_URL" in line
+    assert "hunter2-UNIQUE" not in out + err
+    assert out.count("ok: ") == 2
 
 
 @pytest.mark.parametrize(
-    ("fault", "expected"), [("401", "Pexels rejected PEXELS_API_KEY"), ("down", "cannot reach Pexels")]
+    ("fault", "expected"),
+    [("401", "Pexels rejected PEXELS_API_KEY"), ("down", "cannot reach Pexels"), ("429", "the Pexels quota is spent")],
 )
 async def test_check_fails_clearly(world: tuple[FakeDiscord, FakePexels, Path], fault: str, expected: str) -> None:
     """`check` with a bad key or an unreachable Pexels: one line, non-zero exit."""
@@ -126,6 +204,8 @@ async def test_check_fails_clearly(world: tuple[FakeDiscord, FakePexels, Path], 
     env = bot_environment(discord_fake, pexels)
     if fault == "401":
         env["PEXELS_API_KEY"] = "not-the-key"
+    elif fault == "429":
+        pexels.fail_next(429)
     else:
         env["PEXELS_API_URL"] = "http://127.0.0.1:9"
     code, out, err = await run_bot(cwd, env, "check")
@@ -135,8 +215,8 @@ async def test_check_fails_clearly(world: tuple[FakeDiscord, FakePexels, Path], 
 
 
 async def test_invite_prints_the_oauth_url(tmp_path: Path) -> None:
-    """`invite` prints the URL that adds the bot with both scopes and no extra permissions."""
-    env = {"DISCORD_TOKEN": bot_token_for(900000000000000001), "PEXELS_API_KEY": "k" * 20}
+    """`invite` prints the URL that adds the bot with both scopes and no extra permissions; it needs no Pexels key."""
+    env = {"DISCORD_TOKEN": bot_token_for(900000000000000001)}
     code, out, err = await run_bot(tmp_path, env, "invite")
     assert code == 0, err
     url = urlsplit(out.strip())
@@ -191,6 +271,27 @@ def readme_commands() -> dict[str, dict[str, object]]:
     return commands
 
 
+async def test_sync_needs_no_pexels_key(world: tuple[FakeDiscord, FakePexels, Path]) -> None:
+    discord_fake, pexels, cwd = world
+    env = bot_environment(discord_fake, pexels)
+    del env["PEXELS_API_KEY"]
+    code, out, err = await run_bot(cwd, env, "sync")
+    assert code == 0, err
+    assert out.startswith("synced ")
+
+
+@pytest.mark.parametrize("guild", ["general", "0", "12", "-5", "1e18", str(2**64), "661720242585600001x", ""])
+async def test_sync_to_something_that_is_not_a_server_id(tmp_path: Path, guild: str) -> None:
+    """`sync --guild` wants a server id: anything else is exit 2 with one line, before contacting Discord."""
+    code, out, err = await run_bot(
+        tmp_path, {"DISCORD_TOKEN": bot_token_for(900000000000000001)}, "sync", "--guild", guild
+    )
+    assert code == 2
+    (line,) = err.strip().splitlines()
+    assert line.startswith("error: --guild: expected a server id"), line
+    assert "Copy Server ID" in line and out == ""
+
+
 @pytest.mark.parametrize("guild", [None, 661720242585600001])
 async def test_sync_registers_exactly_what_the_readme_lists(
     world: tuple[FakeDiscord, FakePexels, Path], guild: int | None
@@ -221,3 +322,65 @@ async def test_sync_registers_exactly_what_the_readme_lists(
     if guild is None:
         assert discord_fake.guild_commands == {}
     assert pexels.count() == 0
+
+
+async def test_json_logs(world: tuple[FakeDiscord, FakePexels, Path]) -> None:
+    """LOG_FORMAT=json: every line one JSON object with time, level, logger and message; secrets redacted."""
+    discord_fake, pexels, cwd = world
+    assert (await run_bot(cwd, bot_environment(discord_fake, pexels), "sync"))[0] == 0
+    process = await BotProcess.start(cwd, bot_environment(discord_fake, pexels, LOG_FORMAT="json"))
+    try:
+        await discord_fake.wait_ready(1, timeout=20)
+        record = await discord_fake.slash("photo", {"query": "lighthouse"}, user=make_user(1))
+        await record.wait_done(timeout=10)
+        process.proc.send_signal(signal.SIGTERM)
+        assert await process.finish(timeout=10) == 0
+    finally:
+        await process.stop()
+    lines = process.stdout.decode().splitlines()
+    entries = [json.loads(line) for line in lines]
+    assert entries and all(set(e) == {"time", "level", "logger", "message"} for e in entries), lines
+    assert all(re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+00:00", e["time"]) for e in entries)
+    assert any(e["logger"] == "discord.gateway" and "has connected to Gateway" in e["message"] for e in entries)
+    assert entries[-1]["message"] == "closed cleanly" and entries[-1]["level"] == "INFO"
+    assert discord_fake.token not in process.stdout.decode() and pexels.api_key not in process.stdout.decode()
+
+
+async def test_metrics_and_health_are_served(world: tuple[FakeDiscord, FakePexels, Path]) -> None:
+    """`python -m bot` with METRICS_PORT: /healthz is 200 once connected, /metrics counts the search."""
+    discord_fake, pexels, cwd = world
+    port = free_port()
+    env = bot_environment(discord_fake, pexels, METRICS_PORT=str(port), METRICS_HOST="127.0.0.1")
+    assert (await run_bot(cwd, env, "sync"))[0] == 0  # `sync` does not take the metrics port
+    process = await BotProcess.start(cwd, env)
+    try:
+        await discord_fake.wait_ready(1, timeout=20)
+        record = await discord_fake.slash("photo", {"query": "lighthouse"}, user=make_user(1))
+        await record.wait_done(timeout=10)
+        async with aiohttp.ClientSession() as session:
+            async with session.get(f"http://127.0.0.1:{port}/healthz") as resp:
+                assert resp.status == 200
+            async with session.get(f"http://127.0.0.1:{port}/metrics") as resp:
+                body = await resp.text()
+        assert 'pexbot_interactions_total{kind="photo",outcome="ok"} 1.0' in body
+        process.proc.send_signal(signal.SIGTERM)
+        assert await process.finish(timeout=10) == 0
+    finally:
+        await process.stop()
+    process.assert_no_errors()
+
+
+async def test_a_metrics_port_in_use_stops_the_bot_with_one_line(world: tuple[FakeDiscord, FakePexels, Path]) -> None:
+    discord_fake, pexels, cwd = world
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        env = bot_environment(discord_fake, pexels, METRICS_PORT=str(port), METRICS_HOST="127.0.0.1")
+        code, out, err = await run_bot(cwd, env)
+    assert code == 1
+    assert err.strip().splitlines() == [
+        f"error: cannot serve metrics on 127.0.0.1:{port} (Address already in use); "
+        "choose a free METRICS_PORT, or unset it to serve no metrics"
+    ], err
+    assert "Traceback" not in out + err

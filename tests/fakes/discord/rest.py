@@ -185,7 +185,8 @@ class RestMixin:
         )
         self.calls.append(call)
         try:
-            response = self._maybe_429(call) or await self._route(call, request)
+            response = self._maybe_429(call)  # not `or`: before aiohttp 3.12 an empty Response is falsy
+            response = response if response is not None else await self._route(call, request)
         except HttpError as exc:
             response = json_response(exc.status, exc.body)
             code = exc.body.get("code")
