@@ -20,13 +20,17 @@ from bot import __version__
 from bot.app import PexelsBot
 from bot.config import ConfigError, Settings, load_settings
 from bot.errors import PexelsAuthError, PexelsError, PexelsUnavailable, QuotaExhausted
+from bot.gateway import fatal_close_message
 from bot.logs import setup_logging
 from bot.metrics import MetricsServerError
 from bot.pexels import USER_AGENT
 
 log = logging.getLogger("bot")
 
-EXIT_OK, EXIT_FAILED, EXIT_CONFIG = 0, 1, 2
+EXIT_OK, EXIT_FAILED, EXIT_CONFIG, EXIT_FATAL = 0, 1, 2, 3
+CLOSE_DEADLINE = 9.0
+"""Seconds after SIGTERM/SIGINT by which the process has exited, whatever state it was in (a platform
+sends SIGKILL 30 s after SIGTERM)."""
 REQUIRED = {
     "run": ("DISCORD_TOKEN", "PEXELS_API_KEY"),
     "check": ("DISCORD_TOKEN", "PEXELS_API_KEY"),
@@ -65,21 +69,31 @@ async def run(settings: Settings) -> int:
     stopping = asyncio.Event()
     closing: list[asyncio.Task[None]] = []
 
+    main = asyncio.current_task()
+
     def stop(signame: str) -> None:
         if not stopping.is_set():
             log.info("%s received: closing", signame)
             stopping.set()
             closing.append(loop.create_task(bot.close()))
+            loop.call_later(CLOSE_DEADLINE, lambda: main.cancel() if main is not None and not main.done() else None)
 
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop, sig.name)
     try:
         async with bot:
             await bot.start(settings.discord_token.get(), reconnect=True)
+    except asyncio.CancelledError:
+        if not stopping.is_set():
+            raise
+        log.warning("Closing took longer than %.0fs; exiting anyway", CLOSE_DEADLINE)
+        return EXIT_OK
     except discord.LoginFailure:
         return fail(DISCORD_SAYS_401)
-    except discord.PrivilegedIntentsRequired:
-        return fail("Discord refused the gateway intents this bot asked for; it needs no privileged intent")
+    except (discord.PrivilegedIntentsRequired, discord.ConnectionClosed) as exc:
+        code = getattr(exc, "code", None)
+        return fail(fatal_close_message(exc) or f"Discord closed the gateway connection for good (close code {code})",
+                    EXIT_FATAL)  # fmt: skip
     except discord.GatewayNotFound:
         return fail(f"cannot reach the Discord gateway at {settings.discord_gateway_url}; check DISCORD_GATEWAY_URL")
     except MetricsServerError as exc:
@@ -221,12 +235,21 @@ async def check(settings: Settings) -> int:
     return EXIT_OK if all(results) else EXIT_FAILED
 
 
+INVITE_PERMISSIONS = discord.Permissions(send_messages=True, embed_links=True)
+"""What a server install asks for: searches answer through interactions (which need none); the photo of the
+day (/daily) posts to a channel."""
+
+
 def invite(settings: Settings) -> int:
-    """Print the URL that adds the bot to a server."""
-    url = discord.utils.oauth_url(
-        settings.application_id, permissions=discord.Permissions.none(), scopes=("bot", "applications.commands")
-    )
-    print(url)
+    """Print the two install links: to a server, and to the user's own account."""
+    app = settings.application_id
+    # discord.py's oauth_url has no integration_type: 0 installs to a server, 1 to the user's account.
+    server = discord.utils.oauth_url(app, permissions=INVITE_PERMISSIONS, scopes=("bot", "applications.commands"))
+    server += "&integration_type=0"
+    account = discord.utils.oauth_url(app, scopes=("applications.commands",)) + "&integration_type=1"
+    print(f"Add to a server:      {server}")
+    print(f"Add to your account:  {account}")
+    print("(For the second, turn on User Install on the application's Installation page first.)")
     return EXIT_OK
 
 
@@ -240,7 +263,7 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     sync_parser = commands.add_parser("sync", help="register the slash commands with Discord, then exit")
     sync_parser.add_argument("--guild", metavar="ID", help="only this server, for instant updates")
     commands.add_parser("check", help="check the token, the Pexels key and quota, and Redis; one line each")
-    commands.add_parser("invite", help="print the URL that adds the bot to a server")
+    commands.add_parser("invite", help="print the links that add the bot to a server and to your account")
     return parser.parse_args(argv)
 
 

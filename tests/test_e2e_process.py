@@ -214,17 +214,26 @@ async def test_check_fails_clearly(world: tuple[FakeDiscord, FakePexels, Path], 
     assert "not-the-key" not in out + err
 
 
-async def test_invite_prints_the_oauth_url(tmp_path: Path) -> None:
-    """`invite` prints the URL that adds the bot with both scopes and no extra permissions; it needs no Pexels key."""
+async def test_invite_prints_a_server_link_and_an_account_link(tmp_path: Path) -> None:
+    """`invite` prints two labelled links: a server install (bot + applications.commands, integration_type 0,
+    Send Messages and Embed Links for the photo of the day) and a user install (applications.commands,
+    integration_type 1, no permissions); it needs no Pexels key."""
     env = {"DISCORD_TOKEN": bot_token_for(900000000000000001)}
     code, out, err = await run_bot(tmp_path, env, "invite")
     assert code == 0, err
-    url = urlsplit(out.strip())
-    query = parse_qs(url.query)
-    assert url.netloc == "discord.com" and url.path == "/oauth2/authorize"
-    assert query["client_id"] == ["900000000000000001"]
-    assert set(query["scope"][0].split()) == {"bot", "applications.commands"}
-    assert query["permissions"] == ["0"]
+    links = dict(line.split(":", 1) for line in out.splitlines() if "https://" in line)
+    assert set(links) == {"Add to a server", "Add to your account"}
+    server, account = (urlsplit(links[k].strip()) for k in ("Add to a server", "Add to your account"))
+    for url in (server, account):
+        assert url.netloc == "discord.com" and url.path == "/oauth2/authorize"
+        assert parse_qs(url.query)["client_id"] == ["900000000000000001"]
+    server_q, account_q = parse_qs(server.query), parse_qs(account.query)
+    assert set(server_q["scope"][0].split()) == {"bot", "applications.commands"}
+    assert server_q["integration_type"] == ["0"]
+    assert int(server_q["permissions"][0]) == (1 << 11) | (1 << 14)  # Send Messages, Embed Links
+    assert account_q["scope"] == ["applications.commands"] and account_q["integration_type"] == ["1"]
+    assert "permissions" not in account_q
+    assert "User Install" in out
 
 
 async def test_dotenv_is_read_after_the_environment(world: tuple[FakeDiscord, FakePexels, Path]) -> None:
