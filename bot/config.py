@@ -330,7 +330,13 @@ VARIABLES: tuple[Variable, ...] = (
         _whole(1),
         "seconds a search result stays cached (Pexels suggests 24 h; curated: at most 1 h)",
     ),
-    Variable("CACHE_MAX_ENTRIES", "2000", _whole(1), "result pages (of up to 80 results) the in-memory cache holds"),
+    Variable(
+        "CACHE_MAX_ENTRIES",
+        "2000",
+        _whole(1),
+        "result pages (of up to 80 results) the in-memory cache holds; it also holds at most 128 MiB, and no page "
+        "over 1 MiB",
+    ),
     Variable("LOG_LEVEL", "INFO", _choice(LOG_LEVELS, upper=True), "`DEBUG`, `INFO`, `WARNING`, `ERROR` or `CRITICAL`"),
     Variable(
         "LOG_FORMAT",
