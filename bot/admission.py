@@ -14,7 +14,6 @@ from bot.state.base import Cooldowns, Dedupe
 log = logging.getLogger(__name__)
 
 Bucket = Literal["search", "button"]
-_DOING = {"search": "searching", "button": "pressing buttons"}
 
 
 class Admission:
@@ -39,4 +38,4 @@ class Admission:
         rate = self._rates[bucket]
         retry = await self._cooldowns.hit(bucket, interaction.user.id, rate.rate, rate.per)
         if retry > 0:
-            raise CooldownActive(interaction.created_at.timestamp() + retry, _DOING[bucket])
+            raise CooldownActive(interaction.created_at.timestamp() + retry, bucket)

@@ -20,7 +20,9 @@ from typing import Any
 import discord
 from discord import app_commands
 
+from bot import messages as M
 from bot.errors import user_message
+from bot.i18n import tr
 from bot.ui import NO_MENTIONS
 
 log = logging.getLogger(__name__)
@@ -34,7 +36,6 @@ UNKNOWN_INTERACTION = 10062
 """Discord's error code for an interaction past its 3 s (or its token's 15 minutes)."""
 ALREADY_ACKNOWLEDGED = 40060
 """Discord's error code for a second acknowledgement: after a 5xx, the first one may have been processed."""
-BLOCKED_BY_AUTOMOD = "This server's AutoMod blocked that result. Try another search, or ask the server's moderators."
 
 
 CLEARED: dict[str, Any] = {"embeds": [], "view": None, "allowed_mentions": NO_MENTIONS}
@@ -69,7 +70,7 @@ class Reply:
 
 
 async def refuse(interaction: discord.Interaction[Any], message: str) -> None:
-    """Tell only the user who acted, whatever state the interaction is in."""
+    """Tell only the user who acted, whatever state the interaction is in (`message` is in their language)."""
     if not interaction.response.is_done():
         await interaction.response.send_message(message, ephemeral=True, allowed_mentions=NO_MENTIONS)
         return
@@ -121,13 +122,14 @@ async def acknowledge(interaction: discord.Interaction[Any], first: Awaitable[ob
 
 
 def _message_for(interaction: discord.Interaction[Any], error: BaseException) -> str:
+    """What went wrong, in the language of the user who acted (a refusal is always theirs alone)."""
     if isinstance(error, discord.HTTPException) and error.code == AUTOMOD_BLOCKED:
-        return BLOCKED_BY_AUTOMOD
-    return user_message(error, where=f"interaction {interaction.id}")
+        return tr(interaction.locale, M.BLOCKED_BY_AUTOMOD)
+    return user_message(error, interaction.locale, where=f"interaction {interaction.id}")
 
 
 async def fail(interaction: discord.Interaction[Any], error: BaseException) -> None:
-    """The end of the one error path: tell the user privately what went wrong (see `bot.errors`)."""
+    """The end of the one error path: tell the user privately, in their language, what went wrong (`bot.errors`)."""
     if _expired(error):
         EXPIRED.note(interaction)
         return
