@@ -79,8 +79,8 @@ def validate_query(text: str) -> str:
 
 
 def colour_list(locale: LocaleLike) -> str:
-    """Pexels' colour names in the reader's language, joined as their language lists alternatives."""
-    return format_list(locale, (tr(locale, colour) for colour in COLOURS), style="or")
+    """Pexels' colour names in the reader's language, joined as their language lists them ("red, …, and white")."""
+    return format_list(locale, (tr(locale, colour) for colour in COLOURS))
 
 
 def parse_colour(text: str | None, locale: LocaleLike = None) -> str | None:
