@@ -1502,9 +1502,10 @@ class FakeDiscord:
         return msg
 
     async def click(
-        self, message_id: int, button: str, *, user: FakeUser, at: float | None = None
+        self, message_id: int, button: str, *, user: FakeUser, at: float | None = None, locale: str = "en-US"
     ) -> InteractionRecord:
-        """Click a button on a stored message (by unicode emoji name, label or custom_id), as a real client does."""
+        """Click a button on a stored message (by unicode emoji name, label or custom_id), as a real client does;
+        `locale` is the clicking client's language."""
         msg = self._clickable(message_id, user)
         b = msg.button(button)
         if b.get("disabled"):
@@ -1514,7 +1515,7 @@ class FakeDiscord:
         data: dict[str, Any] = {"custom_id": b["custom_id"], "component_type": 2}
         if isinstance(b.get("id"), int):
             data["id"] = b["id"]
-        return await self._component(msg, data, user=user, at=at)
+        return await self._component(msg, data, user=user, at=at, locale=locale)
 
     async def select(
         self,
@@ -1524,6 +1525,7 @@ class FakeDiscord:
         user: FakeUser,
         custom_id: str | None = None,
         at: float | None = None,
+        locale: str = "en-US",
     ) -> InteractionRecord:
         """Choose `values` in a string select on a stored message (`custom_id` needed if it has several)."""
         msg = self._clickable(message_id, user)
@@ -1543,10 +1545,10 @@ class FakeDiscord:
         data: dict[str, Any] = {"custom_id": s["custom_id"], "component_type": 3, "values": values}
         if isinstance(s.get("id"), int):
             data["id"] = s["id"]
-        return await self._component(msg, data, user=user, at=at)
+        return await self._component(msg, data, user=user, at=at, locale=locale)
 
     async def _component(
-        self, msg: StoredMessage, data: dict[str, Any], *, user: FakeUser, at: float | None
+        self, msg: StoredMessage, data: dict[str, Any], *, user: FakeUser, at: float | None, locale: str = "en-US"
     ) -> InteractionRecord:
         return await self._launch(
             MESSAGE_COMPONENT,
@@ -1554,7 +1556,7 @@ class FakeDiscord:
             user=user,
             guild_id=msg.guild_id,
             channel_id=msg.channel_id,
-            locale="en-US",
+            locale=locale,
             at=at,
             name=None,
             message_type=0,
