@@ -10,7 +10,7 @@ from bot.config import load_settings
 from tests.conftest import ErrorGuard
 from tests.fakes.discord import FakeDiscord, InteractionRecord, StoredMessage
 from tests.fakes.pexels import FakePexels
-from tests.harness import Rig, bot_environment, make_user, running_bot
+from tests.harness import DEFAULT_CHANNEL, Rig, bot_environment, make_user, running_bot
 
 DEADLINE = 3.0
 
@@ -151,6 +151,34 @@ async def test_refusals_are_in_the_language_of_whoever_they_are_for(rig: Rig) ->
     german_stranger = await rig.press(message, "▶", user=rig.user(3), locale="de")
     assert refusal(german_stranger).startswith("Diese Buttons gehören der Person, die gesucht hat.")
     assert footer(rig.discord.messages[message.id]) == '1 / 240 · "Katze"', "the owner's result did not change"
+
+
+async def test_find_photos_speaks_the_language_of_whoever_uses_it(rig: Rig) -> None:
+    """The menu's prompt and placeholder in German; the private result it opens in German; no text, in Japanese."""
+    author, user = rig.user(1), rig.user(2)
+    text = "Tausende Läufer liefen am Sonntag beim Berlin-Marathon durch das Brandenburger Tor."
+    target = rig.discord.post_user_message(DEFAULT_CHANNEL, text, author=author)
+    record = await rig.discord.message_command("Find photos", target, user=user, locale="de")
+    await record.wait_done()
+    menu = result_message(record)
+    assert menu.ephemeral and menu.content == "Wähle, wonach auf Pexels gesucht werden soll:"
+    select = menu.selects()[0]
+    assert select["placeholder"] == "Wähle, wonach gesucht werden soll"
+    choice = select["options"][0]["value"]
+    chosen = await rig.discord.select(menu.id, [choice], user=user, locale="de")
+    await chosen.wait_done()
+    picker = rig.discord.messages[menu.id]
+    assert footer(picker) == f'1 / 240 · "{choice}"'
+    assert labels(picker)[-2:] == ["📤", "Auf Pexels ansehen"]
+    assert picker.button("📤")["label"] == "Posten"
+
+    empty = rig.discord.post_user_message(DEFAULT_CHANNEL, "<@123> https://example.com 🎉", author=author)
+    nothing = await rig.discord.message_command("Find photos", empty, user=user, locale="ja")
+    await nothing.wait_done()
+    assert (
+        refusal(nothing)
+        == "このメッセージには写真を検索できる言葉がありません。テキストのあるメッセージで試してください。"
+    )
 
 
 async def test_colours_are_offered_and_understood_in_the_users_language(rig: Rig) -> None:
