@@ -11,6 +11,13 @@ from bot.i18n import N_, Nn_
 
 # Errors (bot/errors.py, bot/answer.py, the command tree's error handler).
 PEXELS_KEY_REFUSED = N_("Pexels refused this bot's key. The bot's operator has been told; please try again later.")
+PEXELS_ACCESS_DISALLOWED = N_(
+    "Pexels has not allowed this bot's key to use its API. The bot's operator has been told; please try again later."
+)
+PEXELS_EDGE_BLOCKED = N_(
+    "Pexels' network is blocking this bot's requests right now. The bot's operator has been told; please try again "
+    "later."
+)
 # i18n: <t:…:R> is a Discord timestamp; each reader's client shows it as "in 5 minutes" in their own language.
 QUOTA_EXHAUSTED = N_(
     "This bot has used its Pexels allowance for now. New searches work again <t:{retry_at}:R>; "
@@ -63,6 +70,13 @@ PHOTO_CREDIT = N_("📷 Photo by [{author}]({author_url}) on [Pexels]({url})")
 # i18n: keep both links; {author} is the name of whoever filmed it.
 VIDEO_CREDIT = N_("🎥 Video by [{author}]({author_url}) on [Pexels]({url})")
 PLAY_VIDEO = N_("▶ [Play the video (MP4, {width}×{height})]({url})")
+# i18n: the credit when Pexels sent no profile page to link to.
+PHOTO_CREDIT_UNLINKED = N_("📷 Photo by {author} on [Pexels]({url})")
+VIDEO_CREDIT_UNLINKED = N_("🎥 Video by {author} on [Pexels]({url})")
+PLAY_VIDEO_UNSIZED = N_("▶ [Play the video (MP4)]({url})")
+# i18n: a result's title when Pexels gives nothing more descriptive; {name} is who took it.
+PHOTO_TITLE_BY = N_("Photo by {name}")
+VIDEO_TITLE_BY = N_("Video by {name}")
 # i18n: Pexels' attribution line; the bot makes it a link to Pexels.
 PHOTOS_PROVIDED = N_("Photos provided by Pexels")
 VIDEOS_PROVIDED = N_("Videos provided by Pexels")
