@@ -24,7 +24,6 @@ DEADLINE = 1.0
 """Seconds after the interaction's creation by which admission's shared-store calls must be done: a hung Redis
 must not eat the 3 s Discord gives the first response. Past it, they fail open, as when Redis is down."""
 WARN_EVERY = 30.0
-_DOING = {"search": "searching", "button": "pressing buttons"}
 
 
 class Admission:
@@ -51,7 +50,7 @@ class Admission:
         hit = self._cooldowns.hit(bucket, interaction.user.id, rate.rate, rate.per)
         retry = await self._within_deadline(interaction, hit, 0.0, "cooldowns")
         if retry > 0:
-            raise CooldownActive(interaction.created_at.timestamp() + retry, _DOING[bucket])
+            raise CooldownActive(interaction.created_at.timestamp() + retry, bucket)
 
     async def _within_deadline(
         self, interaction: discord.Interaction[Any], call: Awaitable[T], fallback: T, what: str

@@ -20,7 +20,9 @@ from typing import Any
 import discord
 from discord import app_commands
 
-from bot.errors import SORRY, user_message
+from bot import messages as M
+from bot.errors import user_message
+from bot.i18n import tr
 from bot.metrics import observe_answer, observe_refusal
 from bot.ui import NO_MENTIONS
 
@@ -35,7 +37,6 @@ UNKNOWN_INTERACTION = 10062
 """Discord's error code for an interaction past its 3 s (or its token's 15 minutes)."""
 ALREADY_ACKNOWLEDGED = 40060
 """Discord's error code for a second acknowledgement: after a 5xx, the first one may have been processed."""
-BLOCKED_BY_AUTOMOD = "This server's AutoMod blocked that result. Try another search, or ask the server's moderators."
 
 
 CLEARED: dict[str, Any] = {"embeds": [], "view": None, "allowed_mentions": NO_MENTIONS}
@@ -70,8 +71,8 @@ class Reply:
 
 
 async def refuse(interaction: discord.Interaction[Any], message: str) -> None:
-    """Tell only the user who acted, whatever state the interaction is in."""
-    observe_refusal(interaction, bug=message == SORRY)
+    """Tell only the user who acted, whatever state the interaction is in (`message` is in their language)."""
+    observe_refusal(interaction, bug=message == tr(interaction.locale, M.SORRY))
     if not interaction.response.is_done():
         await interaction.response.send_message(message, ephemeral=True, allowed_mentions=NO_MENTIONS)
         return
@@ -123,13 +124,14 @@ async def acknowledge(interaction: discord.Interaction[Any], first: Awaitable[ob
 
 
 def _message_for(interaction: discord.Interaction[Any], error: BaseException) -> str:
+    """What went wrong, in the language of the user who acted (a refusal is always theirs alone)."""
     if isinstance(error, discord.HTTPException) and error.code == AUTOMOD_BLOCKED:
-        return BLOCKED_BY_AUTOMOD
-    return user_message(error, where=f"interaction {interaction.id}")
+        return tr(interaction.locale, M.BLOCKED_BY_AUTOMOD)
+    return user_message(error, interaction.locale, where=f"interaction {interaction.id}")
 
 
 async def fail(interaction: discord.Interaction[Any], error: BaseException) -> None:
-    """The end of the one error path: tell the user privately what went wrong (see `bot.errors`)."""
+    """The end of the one error path: tell the user privately, in their language, what went wrong (`bot.errors`)."""
     if _expired(error):
         EXPIRED.note(interaction)
         return

@@ -20,6 +20,7 @@ from bot.answer import fail
 from bot.buttons import ResultButtons
 from bot.config import Settings
 from bot.errors import BadInput
+from bot.i18n import CommandTranslator
 from bot.invocation import check_invocation
 from bot.metrics import Metrics
 from bot.pexels import USER_AGENT, PexelsClient
@@ -129,6 +130,8 @@ class PexelsBot(commands.AutoShardedBot):
     async def setup_hook(self) -> None:
         """Build the session, the shared state and the services; load the cogs. No command sync here."""
         settings = self.settings
+        # Before any sync: `python -m bot sync` sends every command's names and descriptions in each language.
+        await self.tree.set_translator(CommandTranslator())
         self.session = aiohttp.ClientSession(
             headers={"User-Agent": USER_AGENT}, trace_configs=[self.metrics.pexels_trace(settings.pexels_api_url)]
         )

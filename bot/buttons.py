@@ -12,9 +12,11 @@ from typing import Any
 
 import discord
 
+from bot import messages as M
 from bot.admission import Admission
 from bot.answer import AUTOMOD_BLOCKED, CLEARED, Reply, answer_command, answer_update, fail
 from bot.errors import BadInput, Expired
+from bot.i18n import LocaleLike, tr
 from bot.jump import JumpModal
 from bot.service import SearchService
 from bot.ui import NO_MENTIONS, custom_ids, footer_of, is_private, result_embed, result_view, shared_embed, shared_view
@@ -22,13 +24,6 @@ from bot.vocab import SearchSpec
 from bot.wire import Action, ButtonState
 
 log = logging.getLogger(__name__)
-
-POST_NOT_ALLOWED = (
-    "This server only allows private results from apps its members installed, so this result can't be posted "
-    "here. Keep browsing privately, or ask for the bot to be added to the server."
-)
-POSTED = "📤 Posted to the channel."
-NOT_POSTED = "That result couldn't be posted to the channel ({reason}). It is still here: try 📤 Post again."
 
 Handler = Callable[[discord.Interaction[Any], ButtonState, SearchSpec], Awaitable[None]]
 
@@ -42,7 +37,11 @@ def forced_private(interaction: discord.Interaction[Any]) -> bool:
 
 
 class ResultButtons:
-    """Answers searches and everything pressed on their results; holds no state per message."""
+    """Answers searches and everything pressed on their results; holds no state per message.
+
+    A result is written in its searcher's language: the invoker's for a search, and for a press the presser's,
+    who is the searcher (nobody else may press). Nothing read back from it depends on that language.
+    """
 
     def __init__(self, search: SearchService, admission: Admission) -> None:
         self.search = search
@@ -63,22 +62,34 @@ class ResultButtons:
         await self.admission.admit(interaction, "search")
         locked = forced_private(interaction)
         private = private or locked
-        page = self.page(spec, 0, interaction.user.id, private=private, can_post=not locked)
+        page = self.page(spec, 0, interaction.user.id, private=private, can_post=not locked, locale=interaction.locale)
         await answer_command(interaction, page, ephemeral=private)
 
     async def open_in_place(self, interaction: discord.Interaction[Any], spec: SearchSpec) -> None:
         """Turn the component's (private) message into a private result for `spec` (the caller admitted it)."""
-        page = self.page(spec, 0, interaction.user.id, private=True, can_post=not forced_private(interaction))
+        can_post = not forced_private(interaction)
+        page = self.page(spec, 0, interaction.user.id, private=True, can_post=can_post, locale=interaction.locale)
         await answer_update(interaction, page)
 
-    async def page(self, spec: SearchSpec, index: int, owner: int, *, private: bool, can_post: bool = True) -> Reply:
-        """The result message showing result `index` of `spec`."""
+    async def page(
+        self,
+        spec: SearchSpec,
+        index: int,
+        owner: int,
+        *,
+        private: bool,
+        can_post: bool = True,
+        locale: LocaleLike = None,
+    ) -> Reply:
+        """The result message showing result `index` of `spec`, in the searcher's language."""
         slot = await self.search.result(spec, index)
-        return Reply(embed=result_embed(slot), view=result_view(slot, owner, private=private, can_post=can_post))
+        view = result_view(slot, owner, private=private, can_post=can_post, locale=locale)
+        return Reply(embed=result_embed(slot, locale=locale), view=view)
 
     async def show(self, interaction: discord.Interaction[Any], spec: SearchSpec, index: int, owner: int) -> None:
         """Put result `index` in place of the message the component is on, keeping its visibility."""
-        page = self.page(spec, index, owner, private=is_private(interaction), can_post=not forced_private(interaction))
+        private, can_post = is_private(interaction), not forced_private(interaction)
+        page = self.page(spec, index, owner, private=private, can_post=can_post, locale=interaction.locale)
         await answer_update(interaction, page)
 
     async def press(self, interaction: discord.Interaction[Any]) -> None:
@@ -115,20 +126,19 @@ class ResultButtons:
     async def _post(self, interaction: discord.Interaction[Any], state: ButtonState, spec: SearchSpec) -> None:
         """Post the current result publicly, credited and naming the sharer; close the picker only once it exists."""
         if forced_private(interaction):
-            raise BadInput(POST_NOT_ALLOWED)
+            raise BadInput(M.POST_NOT_ALLOWED)
+        locale = interaction.locale
         await interaction.response.defer()
         slot = await self.search.result(spec, state.index)
         try:
             await interaction.followup.send(
-                embed=shared_embed(slot, interaction.user.display_name),
-                view=shared_view(slot.item),
+                embed=shared_embed(slot, interaction.user.display_name, locale=locale),
+                view=shared_view(slot.item, locale=locale),
                 allowed_mentions=NO_MENTIONS,
             )
         except discord.HTTPException as exc:
-            reason = "this server's AutoMod blocked it" if exc.code == AUTOMOD_BLOCKED else "Discord refused it"
+            refused = M.NOT_POSTED_AUTOMOD if exc.code == AUTOMOD_BLOCKED else M.NOT_POSTED
             log.warning("Posting a result for user %s failed: %s", interaction.user.id, exc)
-            await interaction.followup.send(
-                NOT_POSTED.format(reason=reason), ephemeral=True, allowed_mentions=NO_MENTIONS
-            )
+            await interaction.followup.send(tr(locale, refused), ephemeral=True, allowed_mentions=NO_MENTIONS)
             return
-        await interaction.edit_original_response(content=POSTED, **CLEARED)
+        await interaction.edit_original_response(content=tr(locale, M.POSTED), **CLEARED)

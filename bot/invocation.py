@@ -14,11 +14,12 @@ from typing import Any
 
 from discord import AppCommandOptionType, AppCommandType, app_commands
 
-from bot.errors import BadInput
+from bot import messages as M
+from bot.errors import BadInput, Localised
+from bot.i18n import OPTION_NAME, LocaleLike, format_list, tr, translations
 
 log = logging.getLogger(__name__)
 
-STALE = "This command changed since your Discord loaded it. Try again in a minute."
 WARN_EVERY = 300.0
 
 _VALUE_TYPES: dict[AppCommandOptionType, tuple[type, ...]] = {
@@ -35,7 +36,7 @@ class StaleCommand(BadInput):
     """The invocation names a command, subcommand or option this release does not define."""
 
     def __init__(self, detail: str) -> None:
-        super().__init__(STALE)
+        super().__init__(M.STALE_COMMAND)
         self.detail = detail
 
 
@@ -82,6 +83,20 @@ def check_invocation(tree: app_commands.CommandTree[Any], data: object) -> None:
     _check_options(command, path, options)
 
 
+def _option_name(name: str) -> Localised:
+    """An option's name as the reader's client shows it (its localised name, else the English one)."""
+    return lambda locale: translations().lookup(locale, name, OPTION_NAME) or name
+
+
+def _choice_list(choices: list[app_commands.Choice[Any]]) -> Localised:
+    """An option's choices as the reader's client shows them, joined as their language lists alternatives."""
+
+    def written(locale: LocaleLike) -> str:
+        return format_list(locale, (f"`{tr(locale, str(c.name))}`" for c in choices), style="or")
+
+    return written
+
+
 def _check_options(command: app_commands.Command[Any, ..., Any], path: str, options: object) -> None:
     if not isinstance(options, list):
         raise _stale(f"/{path} with malformed options")
@@ -101,12 +116,16 @@ def _check_options(command: app_commands.Command[Any, ..., Any], path: str, opti
             not isinstance(value, expected) or (bool not in expected and isinstance(value, bool))
         )
         if wrong_type:
-            raise BadInput(f"The `{parameter.display_name}` option got a value it can't take. Try again.")
+            raise BadInput(M.OPTION_WRONG_TYPE, option=_option_name(parameter.display_name))
         choices = [c.value for c in parameter.choices]
         if choices and value not in choices:
-            listed = ", ".join(f"`{c}`" for c in choices)
-            raise BadInput(f"`{str(value)[:30]}` isn't a choice for `{parameter.display_name}`. Pick one of {listed}.")
+            raise BadInput(
+                M.NOT_A_CHOICE,
+                value=str(value)[:30],
+                option=_option_name(parameter.display_name),
+                allowed=_choice_list(parameter.choices),
+            )
         given.add(parameter.display_name)
     missing = [p.display_name for p in command.parameters if p.required and p.display_name not in given]
     if missing:
-        raise BadInput(f"`{missing[0]}` is required. Fill it in and try again.")
+        raise BadInput(M.OPTION_REQUIRED, option=_option_name(missing[0]))

@@ -12,15 +12,19 @@ from typing import Any
 
 import discord
 
+from bot import messages as M
 from bot.admission import Admission
 from bot.answer import fail
 from bot.errors import BadInput, Expired
+from bot.i18n import tr
 from bot.ui import custom_ids, footer_of
 from bot.vocab import SearchSpec
 from bot.wire import BUTTON_PREFIX, JUMP_FIELD, MODAL_PREFIX, ButtonState, parse_footer
 
 _NUMBER = re.compile(r"[0-9]{1,6}")
 """ASCII digits only: `str.isdigit` also accepts "²" and "①", which `int` then refuses."""
+_FULL_WIDTH_DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")
+"""What a Japanese, Chinese or Korean input method types for digits, read as the digits they are."""
 
 Show = Callable[[discord.Interaction[Any], SearchSpec, int, int], Awaitable[None]]
 """Puts result `index` of a search, owned by `owner`, in place of the component's message."""
@@ -37,14 +41,14 @@ class JumpModal:
         """Ask for a result number (the press has been admitted)."""
         footer = parse_footer(footer_of(interaction))
         total = footer.total if footer else None
-        modal = discord.ui.Modal(title="Jump to a result", custom_id=state.encode(MODAL_PREFIX))
+        locale = interaction.locale
+        modal = discord.ui.Modal(title=tr(locale, M.JUMP_TITLE), custom_id=state.encode(MODAL_PREFIX))
         field: discord.ui.TextInput[Any] = discord.ui.TextInput(
             custom_id=JUMP_FIELD, placeholder=str(min(state.index + 2, total or 1)), min_length=1, max_length=6
         )
         # The Label component (type 18) is Discord's current form for a modal's inputs.
-        modal.add_item(
-            discord.ui.Label(text=f"Result number (1 to {total})" if total else "Result number", component=field)
-        )
+        label = tr(locale, M.JUMP_LABEL, total=total) if total else tr(locale, M.JUMP_LABEL_PLAIN)
+        modal.add_item(discord.ui.Label(text=label, component=field))
         await interaction.response.send_modal(modal)
         modal.stop()  # answered statelessly by `submit`: nothing stays in memory per open modal
 
@@ -68,8 +72,9 @@ class JumpModal:
             parsed = parse_footer(footer)
             total = parsed.total if parsed else 1
             raw = _modal_value(data.get("components", []), JUMP_FIELD).strip().replace(",", "")
+            raw = raw.translate(_FULL_WIDTH_DIGITS)
             if not _NUMBER.fullmatch(raw) or not 1 <= int(raw) <= total:
-                raise BadInput(f"Type a result number from 1 to {total}.")
+                raise BadInput(M.JUMP_OUT_OF_RANGE, total=total)
             await self._show(interaction, spec, int(raw) - 1, state.owner)
         except Exception as exc:
             await fail(interaction, exc)

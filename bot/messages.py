@@ -9,8 +9,15 @@ from __future__ import annotations
 
 from bot.i18n import N_, Nn_
 
-# Errors (bot/errors.py, bot/respond.py, the command tree's error handler).
+# Errors (bot/errors.py, bot/answer.py, the command tree's error handler).
 PEXELS_KEY_REFUSED = N_("Pexels refused this bot's key. The bot's operator has been told; please try again later.")
+PEXELS_ACCESS_DISALLOWED = N_(
+    "Pexels has not allowed this bot's key to use its API. The bot's operator has been told; please try again later."
+)
+PEXELS_EDGE_BLOCKED = N_(
+    "Pexels' network is blocking this bot's requests right now. The bot's operator has been told; please try again "
+    "later."
+)
 # i18n: <t:…:R> is a Discord timestamp; each reader's client shows it as "in 5 minutes" in their own language.
 QUOTA_EXHAUSTED = N_(
     "This bot has used its Pexels allowance for now. New searches work again <t:{retry_at}:R>; "
@@ -22,6 +29,17 @@ SORRY = N_("Something went wrong on our side and it has been logged. Please try 
 SLOW_DOWN = N_("Slow down a little. Try again <t:{at}:R>.")
 INVALID_VALUE = N_("`{value}` isn't a valid value there. Check the option and try again.")
 NOT_HERE = N_("You can't use that command here.")
+BLOCKED_BY_AUTOMOD = N_(
+    "This server's AutoMod blocked that result. Try another search, or ask the server's moderators."
+)
+
+# An invocation of a command this release does not define, or with options it can't take (bot/invocation.py).
+STALE_COMMAND = N_("This command changed since your Discord loaded it. Try again in a minute.")
+# i18n: {option} is the option's name, as your language names it.
+OPTION_WRONG_TYPE = N_("The `{option}` option got a value it can't take. Try again.")
+# i18n: {allowed} is the list of the values the option takes, already translated and joined.
+NOT_A_CHOICE = N_("`{value}` isn't a choice for `{option}`. Pick one of {allowed}.")
+OPTION_REQUIRED = N_("`{option}` is required. Fill it in and try again.")
 
 # Refusals on a result message.
 # i18n: /photo is the command; write it as it is named in your language.
@@ -52,13 +70,18 @@ PHOTO_CREDIT = N_("📷 Photo by [{author}]({author_url}) on [Pexels]({url})")
 # i18n: keep both links; {author} is the name of whoever filmed it.
 VIDEO_CREDIT = N_("🎥 Video by [{author}]({author_url}) on [Pexels]({url})")
 PLAY_VIDEO = N_("▶ [Play the video (MP4, {width}×{height})]({url})")
+# i18n: the credit when Pexels sent no profile page to link to.
+PHOTO_CREDIT_UNLINKED = N_("📷 Photo by {author} on [Pexels]({url})")
+VIDEO_CREDIT_UNLINKED = N_("🎥 Video by {author} on [Pexels]({url})")
+PLAY_VIDEO_UNSIZED = N_("▶ [Play the video (MP4)]({url})")
+# i18n: a result's title when Pexels gives nothing more descriptive; {name} is who took it.
+PHOTO_TITLE_BY = N_("Photo by {name}")
+VIDEO_TITLE_BY = N_("Video by {name}")
 # i18n: Pexels' attribution line; the bot makes it a link to Pexels.
 PHOTOS_PROVIDED = N_("Photos provided by Pexels")
 VIDEOS_PROVIDED = N_("Videos provided by Pexels")
 # i18n: stands in a result's footer where a search shows its words.
 CURATED_BY_PEXELS = N_("Curated by Pexels")
-# i18n: the search words in a result's footer, in your language's quotation marks.
-QUOTED_QUERY = N_('"{query}"')
 # i18n: footer of a result someone posted from a private search; {name} is their display name.
 SHARED_BY = N_("Shared by {name}")
 RESULT_COUNT = Nn_("{n} result", "{n} results")
@@ -68,6 +91,18 @@ WATCH_ON_PEXELS = N_("Watch on Pexels")
 # i18n: button that posts the result you picked privately to the channel, for everyone.
 POST = N_("Post")
 POSTED = N_("📤 Posted to the channel.")
+POST_NOT_ALLOWED = N_(
+    "This server only allows private results from apps its members installed, so this result can't be posted "
+    "here. Keep browsing privately, or ask for the bot to be added to the server."
+)
+# i18n: 📤 Post is the button; use the same word as its label.
+NOT_POSTED = N_(
+    "That result couldn't be posted to the channel (Discord refused it). It is still here: try 📤 Post again."
+)
+NOT_POSTED_AUTOMOD = N_(
+    "That result couldn't be posted to the channel (this server's AutoMod blocked it). It is still here: "
+    "try 📤 Post again."
+)
 
 # The jump-to-a-result form (title and label: at most 45 characters).
 JUMP_TITLE = N_("Jump to a result")
@@ -86,6 +121,8 @@ ABOUT_DESCRIPTION = N_("Beautiful, credited photos and videos from Pexels, right
 FIELD_VERSION = N_("Version")
 FIELD_UPTIME = N_("Uptime")
 FIELD_SERVERS = N_("Servers")
+# i18n: how many people installed the app to their account.
+FIELD_USERS = N_("Users")
 FIELD_LATENCY = N_("Latency")
 FIELD_HIT_RATE = N_("Cache hit rate")
 FIELD_SHARED_STATE = N_("Shared state")
@@ -96,6 +133,7 @@ UPTIME_HOURS = N_("{hours}h {minutes}m")
 LATENCY_MS = N_("{ms} ms")
 # i18n: requests left of the period's allowance.
 QUOTA_LEFT = N_("{remaining} of {limit} this period")
+QUOTA_LEFT_RESETS = N_("{remaining} of {limit} this period, resets <t:{at}:R>")
 QUOTA_UNKNOWN = N_("not known yet (no request made)")
 QUOTA_RESETS = N_("Resets <t:{at}:R>")
 # i18n: the plural follows {n}, the hour's allowance.
@@ -119,3 +157,9 @@ COLOUR_NAMES = (
     N_("gray"),
     N_("white"),
 )
+
+# --------------------------------------------------------------------------- the database
+
+SETTINGS_UNAVAILABLE = N_("Settings are unavailable right now. Please try again in a minute.")
+SAVED_LIMIT = N_("You already keep {limit} saved items, the most allowed. Remove some in /saved before saving more.")
+BLOCKED_WORDS_LIMIT = N_("This server already blocks {limit} words, the most allowed. Unblock one first.")

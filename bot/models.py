@@ -280,19 +280,15 @@ class Video:
 Item = Photo | Video
 
 
-def item_title(item: Item) -> str:
+def item_title(item: Item, *, photo_by: str = "Photo by {name}", video_by: str = "Video by {name}") -> str:
     """The one place a result's title is chosen; never a generic title when anything descriptive exists.
 
-    A photo: its alt text, else the words of its page address, else "Photo by <photographer>". A video: the
-    words of its page address (localized addresses have none), else "Video by <videographer>".
+    A photo: its alt text, else the words of its page address, else `photo_by` with the photographer's name. A
+    video: the words of its page address (localized addresses have none), else `video_by` with the videographer's.
     """
     if isinstance(item, Photo):
-        return item.alt or title_from_page(item.url, "") or _credit_title("Photo", item.photographer)
-    return title_from_page(item.url, "") or _credit_title("Video", item.user_name)
-
-
-def _credit_title(kind: str, name: str) -> str:
-    return f"{kind} by {name}" if name else f"{kind} on Pexels"
+        return item.alt or title_from_page(item.url, "") or photo_by.format(name=item.photographer)
+    return title_from_page(item.url, "") or video_by.format(name=item.user_name)
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
+from bot import messages as M
 from bot.errors import NoResults
 from bot.models import Chunk, Item
 from bot.pexels import PexelsClient
@@ -67,10 +68,7 @@ class SearchService:
         head = await self.store.chunk(spec, 1)
         total = _total(head)
         if total == 0:
-            raise NoResults(
-                "No results on Pexels for that. Try fewer or more general words"
-                + (", or drop the colour, size or orientation filter." if spec.kind is Kind.PHOTO else ".")
-            )
+            raise NoResults(M.NO_RESULTS_FILTERED if spec.kind is Kind.PHOTO else M.NO_RESULTS)
         index = max(0, min(index, total - 1))
         number, offset = divmod(index, CHUNK_SIZE)
         if number == 0:

@@ -1,6 +1,7 @@
-"""What a result message looks like: pure embed and button builders.
+"""What a result message looks like: pure embed and button builders, in the reader's language.
 
-The buttons' custom_ids and the footer the bot reads back are wire formats: see `bot.wire`.
+The buttons' custom_ids and the footer the bot reads back are wire formats: see `bot.wire`. Each builder
+takes the locale to write in (None: English): the searcher's, for a result.
 """
 
 from __future__ import annotations
@@ -9,6 +10,8 @@ from typing import Any
 
 import discord
 
+from bot import messages as M
+from bot.i18n import LocaleLike, tr
 from bot.models import Item, Photo, Video, item_title
 from bot.models import title_from_page as title_from_page  # re-exported: it moved to bot.models
 from bot.service import Slot
@@ -31,8 +34,8 @@ def is_private(interaction: discord.Interaction[Any]) -> bool:
     return bool(interaction.message and interaction.message.flags.ephemeral)
 
 
-def _footer(slot: Slot) -> str:
-    return footer_text(slot.index + 1, slot.total, slot.spec)
+def _footer(slot: Slot, locale: LocaleLike) -> str:
+    return footer_text(slot.index + 1, slot.total, slot.spec, locale)
 
 
 def _duration(seconds: int) -> str:
@@ -63,60 +66,80 @@ def _shown(text: str, limit: int) -> str:
     return escaped
 
 
-def _credit(name: str, profile: str) -> str:
-    """The photographer's name, linked to their Pexels profile when Pexels sent a usable one."""
-    return f"[{_esc(name)}]({profile})" if profile else _esc(name)
+def attribution(locale: LocaleLike, message: str = M.PHOTOS_PROVIDED) -> str:
+    """Pexels' attribution line in the reader's language, linking to Pexels."""
+    return f"[{_esc(tr(locale, message))}]({PEXELS_URL})"
 
 
-def photo_embed(photo: Photo, slot: Slot) -> discord.Embed:
+def _title(item: Item, locale: LocaleLike) -> str:
+    """The result's title in the reader's language, escaped and cut to Discord's 256."""
+    # The templates keep their {name} placeholder for item_title, which fills in the credit's name.
+    photo_by, video_by = (tr(locale, message, name="{name}") for message in (M.PHOTO_TITLE_BY, M.VIDEO_TITLE_BY))
+    return _shown(item_title(item, photo_by=photo_by, video_by=video_by), 256)
+
+
+def photo_embed(photo: Photo, slot: Slot, *, locale: LocaleLike = None) -> discord.Embed:
     """A credited photo: title linking to Pexels, photographer, attribution, alt text and the counter."""
+    author, author_url = _esc(photo.photographer), photo.photographer_url
+    if author_url:
+        credit = tr(locale, M.PHOTO_CREDIT, author=author, author_url=author_url, url=photo.url)
+    else:
+        credit = tr(locale, M.PHOTO_CREDIT_UNLINKED, author=author, url=photo.url)
     embed = discord.Embed(
-        title=_shown(item_title(photo), 256),
+        title=_title(photo, locale),
         url=photo.url,
         colour=photo.colour if photo.colour is not None else PEXELS_GREEN,
-        description=_truncate(
-            f"📷 Photo by {_credit(photo.photographer, photo.photographer_url)} on [Pexels]({photo.url})\n"
-            f"[Photos provided by Pexels]({PEXELS_URL})",
-            4096,
-        ),
+        description=_truncate(f"{credit}\n{attribution(locale)}", 4096),
     )
     embed.set_image(url=photo.image)
-    embed.set_footer(text=_truncate(_footer(slot), 2048))
+    embed.set_footer(text=_truncate(_footer(slot, locale), 2048))
     return embed
 
 
-def video_embed(video: Video, slot: Slot) -> discord.Embed:
+def video_embed(video: Video, slot: Slot, *, locale: LocaleLike = None) -> discord.Embed:
     """A credited video: its preview image, duration, the MP4 to play, and the counter."""
     lines = [f"⏱ {_duration(video.duration)} · {video.width}×{video.height}"]
     if video.file is not None:
-        size = f", {video.file.width}×{video.file.height}" if video.file.width and video.file.height else ""
-        lines.append(f"▶ [Play the video (MP4{size})]({video.file.link})")
-    lines.append(f"🎥 Video by {_credit(video.user_name, video.user_url)} on [Pexels]({video.url})")
-    lines.append(f"[Videos provided by Pexels]({PEXELS_URL})")
+        file = video.file
+        if file.width and file.height:
+            lines.append(tr(locale, M.PLAY_VIDEO, width=file.width, height=file.height, url=file.link))
+        else:
+            lines.append(tr(locale, M.PLAY_VIDEO_UNSIZED, url=file.link))
+    author = _esc(video.user_name)
+    if video.user_url:
+        lines.append(tr(locale, M.VIDEO_CREDIT, author=author, author_url=video.user_url, url=video.url))
+    else:
+        lines.append(tr(locale, M.VIDEO_CREDIT_UNLINKED, author=author, url=video.url))
+    lines.append(attribution(locale, M.VIDEOS_PROVIDED))
     embed = discord.Embed(
-        title=_shown(item_title(video), 256),
+        title=_title(video, locale),
         url=video.url,
         colour=PEXELS_GREEN,
         description=_truncate("\n".join(lines), 4096),
     )
     embed.set_image(url=video.image)
-    embed.set_footer(text=_truncate(_footer(slot), 2048))
+    embed.set_footer(text=_truncate(_footer(slot, locale), 2048))
     return embed
 
 
-def result_embed(slot: Slot) -> discord.Embed:
+def result_embed(slot: Slot, *, locale: LocaleLike = None) -> discord.Embed:
     """The embed for whatever kind of result the slot holds."""
-    return video_embed(slot.item, slot) if isinstance(slot.item, Video) else photo_embed(slot.item, slot)
+    if isinstance(slot.item, Video):
+        return video_embed(slot.item, slot, locale=locale)
+    return photo_embed(slot.item, slot, locale=locale)
 
 
-def shared_embed(slot: Slot, sharer: str) -> discord.Embed:
+def shared_embed(slot: Slot, sharer: str, *, locale: LocaleLike = None) -> discord.Embed:
     """A result posted from a private picker: full credit, and who shared it (as text: nobody is pinged)."""
-    embed = result_embed(slot)
-    embed.set_footer(text=_truncate(f"Shared by {sharer} · {slot.spec.describe()}", 2048))
+    embed = result_embed(slot, locale=locale)
+    shared = f"{tr(locale, M.SHARED_BY, name=sharer)} · {slot.spec.describe(locale)}"
+    embed.set_footer(text=_truncate(shared, 2048))
     return embed
 
 
-def result_view(slot: Slot, owner: int, *, private: bool = False, can_post: bool = True) -> discord.ui.View:
+def result_view(
+    slot: Slot, owner: int, *, private: bool = False, can_post: bool = True, locale: LocaleLike = None
+) -> discord.ui.View:
     """The buttons under a result: ⏮ ◀ counter ▶ ⏭, then 🔀 🗑 (📤 when private and posting is possible) and a link
     to Pexels.
 
@@ -140,9 +163,11 @@ def result_view(slot: Slot, owner: int, *, private: bool = False, can_post: bool
     view.add_item(button(Action.DELETE, slot.index, emoji=DELETE, row=1))
     if private and can_post:
         view.add_item(
-            button(Action.POST, slot.index, emoji=POST, label="Post", row=1, style=discord.ButtonStyle.primary)
+            button(
+                Action.POST, slot.index, emoji=POST, label=tr(locale, M.POST), row=1, style=discord.ButtonStyle.primary
+            )
         )
-    view.add_item(link_button(slot.item, row=1))
+    view.add_item(link_button(slot.item, row=1, locale=locale))
     view.stop()
     return view
 
@@ -158,15 +183,15 @@ def custom_ids(message: discord.Message | None) -> set[str]:
     return found
 
 
-def link_button(item: Item, *, row: int = 0) -> discord.ui.Button[Any]:
+def link_button(item: Item, *, row: int = 0, locale: LocaleLike = None) -> discord.ui.Button[Any]:
     """A link to the result's page on Pexels."""
-    label = "View on Pexels" if isinstance(item, Photo) else "Watch on Pexels"
+    label = tr(locale, M.VIEW_ON_PEXELS if isinstance(item, Photo) else M.WATCH_ON_PEXELS)
     return discord.ui.Button(style=discord.ButtonStyle.link, url=item.url, label=label, row=row)
 
 
-def shared_view(item: Item) -> discord.ui.View:
+def shared_view(item: Item, *, locale: LocaleLike = None) -> discord.ui.View:
     """A posted result keeps only its link to Pexels: channels stay free of page flipping."""
     view = discord.ui.View(timeout=None)
-    view.add_item(link_button(item))
+    view.add_item(link_button(item, locale=locale))
     view.stop()
     return view

@@ -17,7 +17,9 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Literal, get_args
 
+from bot import messages as M
 from bot.errors import BadInput
+from bot.i18n import LocaleLike, format_list, tr, untranslate
 
 MAX_QUERY_LENGTH = 100
 CHUNK_SIZE = 80
@@ -70,24 +72,31 @@ def validate_query(text: str) -> str:
     """Return the normalised query, or raise BadInput saying what to type instead."""
     query = normalise_query(text)
     if not query:
-        raise BadInput("Type something to search for, like `/photo sunset`.")
+        raise BadInput(M.QUERY_EMPTY)
     if len(query) > MAX_QUERY_LENGTH:
-        raise BadInput(f"That search is {len(query)} characters long; keep it under {MAX_QUERY_LENGTH}.")
+        raise BadInput(M.QUERY_TOO_LONG, n=len(query), limit=MAX_QUERY_LENGTH)
     return query
 
 
-def parse_colour(text: str | None) -> str | None:
-    """A Pexels colour name or a hex code (`#ffaa00`, `fa0`), normalised; BadInput otherwise."""
+def colour_list(locale: LocaleLike) -> str:
+    """Pexels' colour names in the reader's language, joined as their language lists them ("red, …, and white")."""
+    return format_list(locale, (tr(locale, colour) for colour in COLOURS))
+
+
+def parse_colour(text: str | None, locale: LocaleLike = None) -> str | None:
+    """A Pexels colour name (in English or the reader's language) or a hex code (`#ffaa00`, `fa0`), normalised to
+    what Pexels takes; BadInput otherwise."""
     if text is None or not text.strip():
         return None
     value = text.strip().lower()
     if value in COLOURS:
         return value
+    named = untranslate(locale, value, COLOURS) if locale is not None else None
+    if named is not None:
+        return named
     match = _HEX.fullmatch(value)
     if not match:
-        raise BadInput(
-            f"`{value[:30]}` isn't a colour I know. Pick one of {', '.join(COLOURS)}, or a hex code like `#ffaa00`."
-        )
+        raise BadInput(M.COLOUR_UNKNOWN, value=value[:30], colours=colour_list)
     digits = match[1]
     if len(digits) == 3:
         digits = "".join(c * 2 for c in digits)
@@ -114,7 +123,7 @@ def resolve_locale(override: str | None, client_locale: str | None) -> str | Non
     if override:
         locale = pexels_locale(override.strip())
         if locale is None:
-            raise BadInput(f"`{override[:20]}` isn't a language Pexels supports. Pick one from the list.")
+            raise BadInput(M.LOCALE_UNKNOWN, value=override[:20])
         return locale
     return pexels_locale(client_locale)
 
@@ -137,9 +146,10 @@ class SearchSpec:
         ident = "|".join([_KEY_KIND[self.kind], query_identity(self.query), *(v or "" for v in options)])
         return hashlib.sha256(ident.encode()).hexdigest()[:12]
 
-    def describe(self) -> str:
-        """How the search reads in a footer: `"sunset"` or `Curated by Pexels`."""
-        return "Curated by Pexels" if self.kind is Kind.CURATED else f'"{self.query}"'
+    def describe(self, locale: LocaleLike = None) -> str:
+        """How the search reads in a footer: `"sunset"` (straight quotes in every language: the query is read back
+        from them) or `Curated by Pexels` in the reader's language (never read back)."""
+        return tr(locale, M.CURATED_BY_PEXELS) if self.kind is Kind.CURATED else f'"{self.query}"'
 
 
 _KEY_KIND = {Kind.PHOTO: "p", Kind.VIDEO: "v", Kind.CURATED: "c"}

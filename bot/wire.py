@@ -11,7 +11,7 @@ anything the bot would not have written.
 | jump modal `pxm:{state}` | `pxm:j:80351110224678912:3:c.-.-.-.-:0d1e2f3a4b5c` | `jump` / `jump` |
 | jump modal's text input | `pxm-number` | `jump` / `jump` |
 | Find photos select `pxk:{owner}:{locale}` | `pxk:80351110224678912:de-DE` | `cogs.discover` |
-| result footer `{position} / {total} · {search}` | `3 / 240 · "sunset"`, `1 / 80 · Curated by Pexels` | `ui` / all |
+| result footer `{position} / {total} · {search}` | `3 / 240 · "sunset"`, `1 / 80 · Kuratiert von Pexels` | `ui` / all |
 | cached chunk `{"v": 1, "r": reported, "n": has_next, "e": end, "i": [rows]}` | JSON | `store` / `store` |
 
 `{state}` is `{action}:{owner}:{index}:{options}:{key}` (`ButtonState`), the same for buttons and the
@@ -20,6 +20,10 @@ one letter (`p` photo, `v` video, `c` curated). `{key}` is `SearchSpec.key`: a p
 when the key of the search rebuilt from the custom_id and the footer's query matches it. The query
 lives in the footer, not in the custom_id, because a 100-character query would not fit in Discord's
 100-character custom_id.
+
+The footer is written in the searcher's language but read back the same from every language: the
+numbers are ASCII digits, the `N / M · ` prefix has no words, and the query stands between straight
+double quotes. Curated's footer has translated words in place of a query; they are not read back.
 
 Cached rows are positional lists whose fields are named in `PHOTO_FIELDS` / `VIDEO_FIELDS`. A row
 shorter than the fields (written by an older release) gets each missing field's default; a longer
@@ -39,6 +43,7 @@ from typing import Any, cast
 import orjson
 
 from bot.errors import BadInput
+from bot.i18n import LocaleLike
 from bot.models import Chunk, Item, Photo, Video, VideoFile
 from bot.vocab import ORIENTATIONS, PEXELS_LOCALES, SIZES, Kind, SearchSpec, parse_colour
 
@@ -187,9 +192,10 @@ class Footer:
     query: str
 
 
-def footer_text(position: int, total: int, spec: SearchSpec) -> str:
-    """The counter, like `3 / 240 · "sunset"` (positions from 1)."""
-    return f"{position} / {total} · {spec.describe()}"
+def footer_text(position: int, total: int, spec: SearchSpec, locale: LocaleLike = None) -> str:
+    """The counter, like `3 / 240 · "sunset"` (positions from 1), the same in every language but for curated's
+    words (`1 / 80 · Kuratiert von Pexels`), which are not read back: the kind comes from the custom_id."""
+    return f"{position} / {total} · {spec.describe(locale)}"
 
 
 def parse_footer(text: str | None) -> Footer | None:

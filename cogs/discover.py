@@ -9,8 +9,10 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot import messages as M
 from bot.answer import Reply, answer_command, fail
 from bot.errors import BadInput, Expired
+from bot.i18n import LocaleLike, tr
 from bot.keywords import find_phrases
 from bot.message_text import message_text
 from bot.ui import custom_ids
@@ -21,16 +23,15 @@ if TYPE_CHECKING:
     from bot.app import PexelsBot
 
 Interaction = discord.Interaction["PexelsBot"]
-NO_TEXT = "That message has no words I can search photos for. Try it on a message with some text."
-PICK = "Pick what to look for on Pexels:"
 _SELECT = re.compile(SELECT_PATTERN)
 
 
-def phrase_menu(state: SelectState, phrases: list[str]) -> discord.ui.View:
+def phrase_menu(state: SelectState, phrases: list[str], *, locale: LocaleLike = None) -> discord.ui.View:
     """The private menu of search phrases; its custom_id says who may use it and the language to search in."""
     view = discord.ui.View(timeout=None)
     options = [discord.SelectOption(label=p[:100], value=p[:100]) for p in phrases]
-    view.add_item(discord.ui.Select(custom_id=state.encode(), placeholder="Pick what to look for", options=options))
+    placeholder = tr(locale, M.PICK_PLACEHOLDER)
+    view.add_item(discord.ui.Select(custom_id=state.encode(), placeholder=placeholder, options=options))
     view.stop()
     return view
 
@@ -68,8 +69,9 @@ class Discover(commands.Cog):
             # In a worker thread, two at a time: ~7 ms a message, ~1.2 s for the first one in a process.
             phrases = await find_phrases(message_text(message), limit=5)
             if not phrases:
-                raise BadInput(NO_TEXT)
-            return Reply(content=PICK, view=phrase_menu(state, phrases))
+                raise BadInput(M.NO_TEXT)
+            locale = interaction.locale
+            return Reply(content=tr(locale, M.PICK_PROMPT), view=phrase_menu(state, phrases, locale=locale))
 
         await answer_command(interaction, menu(), ephemeral=True)
 

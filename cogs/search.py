@@ -12,6 +12,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.i18n import language_name, tr
 from bot.vocab import (
     COLOURS,
     PEXELS_LOCALES,
@@ -33,15 +34,18 @@ Interaction = discord.Interaction["PexelsBot"]
 
 
 async def colour_choices(interaction: Interaction, current: str) -> list[app_commands.Choice[str]]:
-    """Pexels' colour names matching what was typed so far (a hex code can be typed freely)."""
-    typed = current.strip().lower()
-    return [app_commands.Choice(name=c, value=c) for c in COLOURS if typed in c][:25]
+    """Pexels' colour names in the user's language matching what was typed so far, in English or in it (the value
+    sent back is the English name; a hex code can be typed freely)."""
+    typed = current.strip().casefold()
+    named = ((tr(interaction.locale, c), c) for c in COLOURS)
+    return [app_commands.Choice(name=n, value=c) for n, c in named if typed in c or typed in n.casefold()][:25]
 
 
 async def locale_choices(interaction: Interaction, current: str) -> list[app_commands.Choice[str]]:
-    """Pexels' languages matching what was typed so far."""
-    typed = current.strip().lower()
-    return [app_commands.Choice(name=code, value=code) for code in PEXELS_LOCALES if typed in code.lower()][:25]
+    """Pexels' languages, named in the user's language, matching what was typed so far (a code or a name)."""
+    typed = current.strip().casefold()
+    named = ((f"{language_name(interaction.locale, code)} ({code})", code) for code in PEXELS_LOCALES)
+    return [app_commands.Choice(name=n, value=c) for n, c in named if typed in n.casefold()][:25]
 
 
 class Search(commands.Cog):
@@ -76,7 +80,7 @@ class Search(commands.Cog):
             validate_query(query),
             orientation,
             size,
-            parse_colour(color),
+            parse_colour(color, interaction.locale),
             resolve_locale(locale, str(interaction.locale)),
         )
         await self.bot.buttons.open(interaction, spec, private=private)

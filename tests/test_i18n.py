@@ -4,6 +4,7 @@ the command translator's localisations as discord.py would send them to Discord.
 from __future__ import annotations
 
 import importlib.util
+import re
 import shutil
 import sys
 import tomllib
@@ -20,6 +21,18 @@ from discord.ext import commands
 
 from bot import messages as M
 from bot.app import EXTENSIONS
+from bot.errors import (
+    BadInput,
+    BotError,
+    CooldownActive,
+    Expired,
+    NotYours,
+    PexelsAuthError,
+    PexelsBadResponse,
+    PexelsUnavailable,
+    QuotaExhausted,
+    user_message,
+)
 from bot.i18n import (
     COMMAND_NAME,
     MENU_NAME,
@@ -37,6 +50,13 @@ from bot.i18n import (
     untranslate,
     valid_command_name,
 )
+from bot.invocation import StaleCommand, check_invocation
+from bot.models import Photo, Video
+from bot.service import Slot
+from bot.ui import PEXELS_URL, result_embed, result_view, shared_embed
+from bot.vocab import Kind, SearchSpec, curated, parse_colour, resolve_locale, validate_query
+from bot.wire import Action, ButtonState, Footer, encode_options, footer_text, parse_footer
+from tests.fakes.pexels import FakePexels
 
 ROOT = Path(__file__).resolve().parent.parent
 LOCALES = ROOT / "bot" / "locales"
@@ -336,6 +356,153 @@ def test_a_translated_choice_reads_back_as_its_english_value() -> None:
     assert untranslate("ja", "紫", M.COLOUR_NAMES) == "violet"
     assert untranslate("de", "green", M.COLOUR_NAMES) == "green"
     assert untranslate("de", "vert", M.COLOUR_NAMES) is None
+
+
+# --- the bot's words on the wire: written in the reader's language, read back the same from every one --------
+
+ALL_LOCALES = [*DISCORD_LOCALES, *ENGLISH_LOCALES]
+FAKE = FakePexels()  # never started: only its deterministic content generators are used here
+
+
+@pytest.mark.parametrize("locale", ALL_LOCALES)
+def test_every_catalogs_footers_read_back_the_search_that_wrote_them(locale: str) -> None:
+    """A curated footer's words are translated and never read back; a search's footer is the same in every language."""
+    best = curated()
+    written = footer_text(3, 240, best, locale)
+    assert written == f"3 / 240 · {tr(locale, M.CURATED_BY_PEXELS)}"
+    assert parse_footer(written) == Footer(3, 240, "")
+    state = ButtonState(Action.NEXT, 42, 3, encode_options(best), best.key)
+    assert state.search_of(written) == best
+    for query in ("sunset", "夕焼け", '"quoted"', "3 / 4 · x"):
+        search = SearchSpec(Kind.PHOTO, query, locale="de-DE")
+        footer = footer_text(7, 80, search, locale)
+        assert footer == footer_text(7, 80, search) == f'7 / 80 · "{query}"'
+        assert ButtonState(Action.NEXT, 42, 7, encode_options(search), search.key).search_of(footer) == search
+
+
+def a_photo() -> Photo:
+    return Photo.from_api(FAKE.photo("sunset", 2))
+
+
+def a_video() -> Video:
+    return Video.from_api(FAKE.video("ocean", 0))
+
+
+def a_slot(item: Photo | Video, index: int = 2, total: int = 240, spec: SearchSpec | None = None) -> Slot:
+    return Slot(item, index, total, spec or SearchSpec(Kind.PHOTO, "sunset"))
+
+
+def _labels(view: discord.ui.View) -> list[str]:
+    return [str(item.label) for item in view.children if isinstance(item, discord.ui.Button) and item.label]
+
+
+@pytest.mark.parametrize("locale", DISCORD_LOCALES)
+def test_a_result_is_written_in_the_searchers_language(locale: str) -> None:
+    """Credit, attribution (still linking to Pexels), link labels and 📤's label in the language; the counter not."""
+    photo, video = a_photo(), a_video()
+    embed = result_embed(a_slot(photo), locale=locale)
+    english = result_embed(a_slot(photo))
+    assert embed.description != english.description
+    assert embed.description is not None
+    assert f"[{tr(locale, M.PHOTOS_PROVIDED)}]({PEXELS_URL})" in embed.description
+    assert f"({photo.photographer_url})" in embed.description and f"({photo.url})" in embed.description
+    assert embed.footer.text == english.footer.text == '3 / 240 · "sunset"'
+    view = result_view(a_slot(photo), 1, private=True, locale=locale)
+    assert _labels(view) == ["3 / 240", tr(locale, M.POST), tr(locale, M.VIEW_ON_PEXELS)]
+    assert tr(locale, M.POST) != M.POST and tr(locale, M.VIEW_ON_PEXELS) != M.VIEW_ON_PEXELS
+    clip = result_embed(a_slot(video, spec=SearchSpec(Kind.VIDEO, "ocean")), locale=locale)
+    assert clip.description is not None
+    assert f"[{tr(locale, M.VIDEOS_PROVIDED)}]({PEXELS_URL})" in clip.description
+    assert tr(locale, M.VIDEO_CREDIT, author="x", author_url="y", url="z")[:2] in clip.description
+    shared = shared_embed(a_slot(photo), "Ana", locale=locale)
+    assert shared.footer.text == f'{tr(locale, M.SHARED_BY, name="Ana")} · "sunset"'
+
+
+def _raise(call: Any) -> BadInput:
+    with pytest.raises(BadInput) as caught:
+        call()
+    return caught.value
+
+
+def _errors() -> list[BotError]:
+    return [
+        NotYours(),
+        Expired(),
+        PexelsAuthError("HTTP 401"),
+        QuotaExhausted(1767225600.4, "pexels-429"),
+        PexelsUnavailable("timeout"),
+        PexelsBadResponse("not JSON"),
+        CooldownActive(1767225600.4, "search"),
+        CooldownActive(1767225600.4, "button"),
+        StaleCommand("/photo size"),
+        _raise(lambda: validate_query("  ")),
+        _raise(lambda: validate_query("x" * 120)),
+        _raise(lambda: parse_colour("mauve")),
+        _raise(lambda: resolve_locale("xx-YY", None)),
+    ]
+
+
+@pytest.mark.parametrize("locale", DISCORD_LOCALES)
+def test_every_error_is_told_in_the_readers_language_with_its_parameters(locale: str) -> None:
+    for error in _errors():
+        english, text = error.user_message(), user_message(error, locale)
+        assert text != english and "{" not in text, (locale, english)
+        assert re.findall(r"<t:\d+:R>", text) == re.findall(r"<t:\d+:R>", english), (locale, english)
+        for kept in ("`mauve`", "`xx-YY`", "120"):
+            assert (kept in text) is (kept in english), (locale, english)
+    assert user_message(app_commands.CheckFailure(), locale) == tr(locale, M.NOT_HERE) != M.NOT_HERE
+
+
+def test_errors_keep_their_parameters_and_read_english_by_default() -> None:
+    assert QuotaExhausted(1767225600.4, "guard").user_message() == tr(None, M.QUOTA_EXHAUSTED, retry_at=1767225600)
+    assert "<t:1767225601:R>" in CooldownActive(1767225600.4, "button").user_message("ja")
+    assert str(_raise(lambda: validate_query("x" * 120))) == "That search is 120 characters long; keep it under 100."
+    assert _raise(lambda: validate_query("x" * 120)).user_message("pl") == (
+        "To wyszukiwanie ma 120 znaków; musi mieć mniej niż 100."
+    )
+
+
+def test_an_unexpected_error_is_logged_and_apologised_for_in_the_readers_language(caplog: Any) -> None:
+    assert user_message(RuntimeError("bug"), "ko") == tr("ko", M.SORRY) != M.SORRY
+    assert "Unexpected error while answering an interaction" in caplog.text
+
+
+def test_colour_names_are_understood_and_listed_in_the_readers_language() -> None:
+    assert [parse_colour("Rot", "de"), parse_colour("グレー", "ja"), parse_colour(" Blue ", "fr")] == [
+        "red",
+        "gray",
+        "blue",
+    ]
+    assert _raise(lambda: parse_colour("rot")).user_message().startswith("`rot` isn't a colour I know.")
+    refused = _raise(lambda: parse_colour("mauve", "fr")).user_message("fr")
+    assert "rouge, orange, jaune, vert, turquoise, bleu, violet, rose, marron, noir, gris et blanc" in refused
+    assert parse_colour("#FA0", "ru") == "#ffaa00"
+
+
+async def test_a_stale_invocation_is_explained_with_the_names_the_reader_sees() -> None:
+    """Option and choice names in the refusal are the ones the reader's client shows."""
+    bot = commands.Bot(command_prefix=commands.when_mentioned, intents=discord.Intents.none())
+    try:
+        for extension in EXTENSIONS:
+            await bot.load_extension(extension)
+        data = {
+            "name": "photo",
+            "type": 1,
+            "options": [{"name": "query", "type": 3, "value": "x"}, {"name": "orientation", "type": 3, "value": "odd"}],
+        }
+        refused = _raise(lambda: check_invocation(bot.tree, data))
+        missing = _raise(lambda: check_invocation(bot.tree, {"name": "photo", "type": 1, "options": []}))
+    finally:
+        await bot.close()
+    assert (
+        refused.user_message()
+        == "`odd` isn't a choice for `orientation`. Pick one of `landscape`, `portrait`, or `square`."
+    )
+    assert refused.user_message("de") == (
+        "`odd` ist für `ausrichtung` nicht wählbar. Wähle `Querformat`, `Hochformat` oder `Quadratisch`."
+    )
+    assert missing.user_message() == "`query` is required. Fill it in and try again."
+    assert missing.user_message("de") == "`suche` ist erforderlich. Füll es aus und versuch es noch einmal."
 
 
 # --- the command translator --------------------------------------------------------------------------------

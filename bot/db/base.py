@@ -16,6 +16,7 @@ from typing import Any, Literal, Protocol
 
 import orjson
 
+from bot import messages as M
 from bot.errors import BotError
 from bot.models import Item, Photo, Video, VideoFile
 
@@ -43,8 +44,7 @@ class DatabaseError(Exception):
 class DatabaseUnavailable(DatabaseError, BotError):
     """The database did not answer (down, unreachable, locked, misconfigured); the message is redacted."""
 
-    def user_message(self) -> str:
-        return "Settings are unavailable right now. Please try again in a minute."
+    message = M.SETTINGS_UNAVAILABLE
 
 
 class SchemaTooNew(DatabaseError):
@@ -70,8 +70,10 @@ class SavedLimitReached(DatabaseError, BotError):
         super().__init__(f"saved-items limit reached ({limit})")
         self.limit = limit
 
-    def user_message(self) -> str:
-        return f"You already keep {self.limit} saved items, the most allowed. Remove some in /saved before saving more."
+    message = M.SAVED_LIMIT
+
+    def params(self) -> Mapping[str, Any]:
+        return {"limit": self.limit}
 
 
 class TooManyBlockedWords(DatabaseError, BotError):
@@ -81,8 +83,10 @@ class TooManyBlockedWords(DatabaseError, BotError):
         super().__init__(f"blocked-words limit reached ({limit})")
         self.limit = limit
 
-    def user_message(self) -> str:
-        return f"This server already blocks {self.limit} words, the most allowed. Unblock one first."
+    message = M.BLOCKED_WORDS_LIMIT
+
+    def params(self) -> Mapping[str, Any]:
+        return {"limit": self.limit}
 
 
 @dataclass(frozen=True, slots=True)

@@ -739,9 +739,17 @@ class InteractionsMixin:
         return msg
 
     async def click(
-        self, message_id: int, button: str, *, user: FakeUser, at: float | None = None, late: float = 0.0
+        self,
+        message_id: int,
+        button: str,
+        *,
+        user: FakeUser,
+        at: float | None = None,
+        late: float = 0.0,
+        locale: str = "en-US",
     ) -> InteractionRecord:
-        """Click a button on a stored message (by unicode emoji name, label or custom_id), as a real client does."""
+        """Click a button on a stored message (by unicode emoji name, label or custom_id), as a real client does;
+        `locale` is the clicking client's language."""
         msg = self._clickable(message_id, user)
         b = msg.button(button)
         if b.get("disabled"):
@@ -751,7 +759,7 @@ class InteractionsMixin:
         data: dict[str, Any] = {"custom_id": b["custom_id"], "component_type": 2}
         if isinstance(b.get("id"), int):
             data["id"] = b["id"]
-        return await self._component(msg, data, user=user, at=at, late=late)
+        return await self._component(msg, data, user=user, at=at, late=late, locale=locale)
 
     async def select(
         self,
@@ -762,6 +770,7 @@ class InteractionsMixin:
         custom_id: str | None = None,
         at: float | None = None,
         late: float = 0.0,
+        locale: str = "en-US",
     ) -> InteractionRecord:
         """Choose `values` in a string select on a stored message (`custom_id` needed if it has several)."""
         msg = self._clickable(message_id, user)
@@ -781,7 +790,7 @@ class InteractionsMixin:
         data: dict[str, Any] = {"custom_id": s["custom_id"], "component_type": 3, "values": values}
         if isinstance(s.get("id"), int):
             data["id"] = s["id"]
-        return await self._component(msg, data, user=user, at=at, late=late)
+        return await self._component(msg, data, user=user, at=at, late=late, locale=locale)
 
     def _message_owners(self, msg: StoredMessage) -> dict[str, str]:
         meta = msg.interaction_metadata or {}
@@ -791,7 +800,14 @@ class InteractionsMixin:
         return {str(GUILD_INSTALL): str(msg.guild_id or 0)}
 
     async def _component(
-        self, msg: StoredMessage, data: dict[str, Any], *, user: FakeUser, at: float | None, late: float
+        self,
+        msg: StoredMessage,
+        data: dict[str, Any],
+        *,
+        user: FakeUser,
+        at: float | None,
+        late: float,
+        locale: str = "en-US",
     ) -> InteractionRecord:
         place = self._place_of_message(msg)
         return await self._launch(
@@ -800,7 +816,7 @@ class InteractionsMixin:
             user=user,
             place=place,
             owners=self._message_owners(msg),
-            locale="en-US",
+            locale=locale,
             at=at,
             late=late,
             name=None,
