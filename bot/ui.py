@@ -18,6 +18,8 @@ PEXELS_URL = "https://www.pexels.com"
 PEXELS_GREEN = 0x05A081
 FIRST, PREVIOUS, NEXT, LAST, RANDOM, DELETE, POST = "⏮", "◀", "▶", "⏭", "🔀", "🗑", "📤"
 NO_MENTIONS = discord.AllowedMentions.none()
+MAX_IMAGE_ALT = 1024
+"""Discord's limit on an embed image's `description`, its alt text (as for an attachment's description)."""
 
 
 def footer_of(interaction: discord.Interaction[Any]) -> str | None:
@@ -63,6 +65,18 @@ def _shown(text: str, limit: int) -> str:
     return escaped
 
 
+def _set_image(embed: discord.Embed, item: Item) -> None:
+    """The embed's image, with alt text for screen readers: the photo's alt (else its title), a video's title.
+
+    Discord reads alt text from the image's `description`; discord.py 2.7's `set_image` has no parameter for it,
+    and `Embed.to_dict` sends the image dict as it is.
+    """
+    embed.set_image(url=item.image)
+    alt = " ".join(item_title(item).split())
+    if alt:
+        embed._image["description"] = _truncate(alt, MAX_IMAGE_ALT)
+
+
 def _credit(name: str, profile: str) -> str:
     """The photographer's name, linked to their Pexels profile when Pexels sent a usable one."""
     return f"[{_esc(name)}]({profile})" if profile else _esc(name)
@@ -80,7 +94,7 @@ def photo_embed(photo: Photo, slot: Slot) -> discord.Embed:
             4096,
         ),
     )
-    embed.set_image(url=photo.image)
+    _set_image(embed, photo)
     embed.set_footer(text=_truncate(_footer(slot), 2048))
     return embed
 
@@ -99,7 +113,7 @@ def video_embed(video: Video, slot: Slot) -> discord.Embed:
         colour=PEXELS_GREEN,
         description=_truncate("\n".join(lines), 4096),
     )
-    embed.set_image(url=video.image)
+    _set_image(embed, video)
     embed.set_footer(text=_truncate(_footer(slot), 2048))
     return embed
 
