@@ -17,10 +17,13 @@ from bot import __version__
 from bot.app import PexelsBot
 from bot.config import ConfigError, Settings, load_settings
 from bot.errors import PexelsAuthError, PexelsError, PexelsUnavailable
+from bot.gateway import fatal_close_message
 
 log = logging.getLogger("bot")
 
-EXIT_OK, EXIT_FAILED, EXIT_CONFIG = 0, 1, 2
+EXIT_OK, EXIT_FAILED, EXIT_CONFIG, EXIT_FATAL = 0, 1, 2, 3
+CLOSE_LIMIT = 8.0
+"""Seconds after SIGTERM/SIGINT before the bot stops waiting for a close that hangs: a signal always ends it."""
 
 
 class RedactSecrets(logging.Filter):
@@ -58,27 +61,45 @@ def fail(message: str, code: int = EXIT_FAILED) -> int:
 
 
 async def run(settings: Settings) -> int:
-    """Connect and serve until SIGTERM or SIGINT, then close cleanly."""
+    """Connect and serve until SIGTERM or SIGINT, then close cleanly (exit 3 when Discord closes the gateway for
+    good: every reconnect would spend one of Discord's 1,000 IDENTIFYs a day)."""
     bot = PexelsBot(settings, freeze_heap=True)
     loop = asyncio.get_running_loop()
+    serving = asyncio.current_task()
     stopping = asyncio.Event()
     closing: list[asyncio.Task[None]] = []
+
+    async def close() -> None:
+        task = asyncio.ensure_future(bot.close())
+        await asyncio.wait({task}, timeout=CLOSE_LIMIT)
+        if not task.done():
+            log.warning("Closing took longer than %.0fs: stopping without waiting for the rest", CLOSE_LIMIT)
+            while serving is not None and not serving.done():
+                serving.cancel()
+                await asyncio.sleep(0.5)
 
     def stop(signame: str) -> None:
         if not stopping.is_set():
             log.info("%s received: closing", signame)
             stopping.set()
-            closing.append(loop.create_task(bot.close()))
+            closing.append(loop.create_task(close()))
 
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop, sig.name)
     try:
         async with bot:
             await bot.start(settings.discord_token.get(), reconnect=True)
+    except asyncio.CancelledError:
+        if not stopping.is_set():
+            raise
+        return EXIT_OK
     except discord.LoginFailure:
         return fail("Discord rejected DISCORD_TOKEN (401 Unauthorized); copy a fresh token from the Bot page")
-    except discord.PrivilegedIntentsRequired:
-        return fail("Discord refused the gateway intents this bot asked for")
+    except (discord.ConnectionClosed, discord.PrivilegedIntentsRequired) as exc:
+        fatal = fatal_close_message(exc)
+        if fatal is not None:
+            return fail(fatal, EXIT_FATAL)
+        return fail(f"Discord closed the gateway connection ({exc})")
     except discord.GatewayNotFound:
         return fail(f"cannot reach the Discord gateway at {settings.discord_gateway_url}")
     except (aiohttp.ClientError, OSError) as exc:

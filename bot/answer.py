@@ -35,6 +35,7 @@ UNKNOWN_INTERACTION = 10062
 ALREADY_ACKNOWLEDGED = 40060
 """Discord's error code for a second acknowledgement: after a 5xx, the first one may have been processed."""
 BLOCKED_BY_AUTOMOD = "This server's AutoMod blocked that result. Try another search, or ask the server's moderators."
+DISCORD_FAILED = "Discord had trouble showing that result. Please try again in a moment."
 
 
 CLEARED: dict[str, Any] = {"embeds": [], "view": None, "allowed_mentions": NO_MENTIONS}
@@ -121,8 +122,14 @@ async def acknowledge(interaction: discord.Interaction[Any], first: Awaitable[ob
 
 
 def _message_for(interaction: discord.Interaction[Any], error: BaseException) -> str:
+    if isinstance(error, app_commands.CommandInvokeError):
+        error = error.original
     if isinstance(error, discord.HTTPException) and error.code == AUTOMOD_BLOCKED:
         return BLOCKED_BY_AUTOMOD
+    if isinstance(error, discord.DiscordServerError):
+        # Discord itself failing (every one of discord.py's retries answered 5xx) is a fault to expect, not a bug.
+        log.warning("Discord failed while answering interaction %s: %s", interaction.id, error)
+        return DISCORD_FAILED
     return user_message(error, where=f"interaction {interaction.id}")
 
 
