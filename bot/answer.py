@@ -36,6 +36,9 @@ ALREADY_ACKNOWLEDGED = 40060
 """Discord's error code for a second acknowledgement: after a 5xx, the first one may have been processed."""
 BLOCKED_BY_AUTOMOD = "This server's AutoMod blocked that result. Try another search, or ask the server's moderators."
 DISCORD_FAILED = "Discord had trouble showing that result. Please try again in a moment."
+UNKNOWN_MESSAGE = 10008
+"""Discord's error code for a message that no longer exists (deleted while a modal on it was open, say)."""
+MESSAGE_GONE = "That result's message is gone (it was deleted). Start a new search with /photo."
 
 
 CLEARED: dict[str, Any] = {"embeds": [], "view": None, "allowed_mentions": NO_MENTIONS}
@@ -126,6 +129,8 @@ def _message_for(interaction: discord.Interaction[Any], error: BaseException) ->
         error = error.original
     if isinstance(error, discord.HTTPException) and error.code == AUTOMOD_BLOCKED:
         return BLOCKED_BY_AUTOMOD
+    if isinstance(error, discord.NotFound) and error.code == UNKNOWN_MESSAGE:
+        return MESSAGE_GONE
     if isinstance(error, discord.DiscordServerError):
         # Discord itself failing (every one of discord.py's retries answered 5xx) is a fault to expect, not a bug.
         log.warning("Discord failed while answering interaction %s: %s", interaction.id, error)
