@@ -8,6 +8,7 @@ signals) run `python -m bot` as a child, as an operator would.
 from __future__ import annotations
 
 import asyncio
+import io
 import logging
 import signal
 from collections.abc import AsyncIterator, Iterator
@@ -19,6 +20,7 @@ import pytest
 
 import bot.answer
 import bot.gateway
+from bot import redact
 from tests.fakes.discord import DEFAULT_CHANNEL, FakeDiscord, InteractionRecord
 from tests.fakes.pexels import FakePexels
 from tests.harness import (
@@ -352,3 +354,107 @@ async def test_signals_work_while_the_gateway_is_unreachable(world: World, sig: 
     logs = process.stdout.decode() + process.stderr.decode()
     assert "Traceback" not in logs and not logged_errors(logs), logs[-3000:]
     assert logs.count("Can't reach the Discord gateway") == 1, logs[-3000:]
+
+
+# ------------------------------------------------------------------------------------------------ secrets
+
+
+async def interactions_of_every_kind(discord_fake: FakeDiscord, pexels: FakePexels) -> list[InteractionRecord]:
+    """A direct reply, a deferred one (edit original), a press, a private picker's Post (a followup), Find photos."""
+    user = make_user(1)
+    records = [await discord_fake.slash("photo", {"query": "token hunt"}, user=user)]
+    await records[0].wait_done(timeout=10)
+    pexels.slow_next(1.5)
+    records.append(await discord_fake.slash("photo", {"query": "slow token hunt"}, user=user))
+    records.append(await discord_fake.slash("photo", {"query": "secret garden", "private": True}, user=user))
+    for record in records:
+        await record.wait_done(timeout=10)
+    records.append(await discord_fake.click(records[0].messages[0].id, "▶", user=user))
+    records.append(await discord_fake.click(records[2].messages[0].id, "📤", user=user))
+    target = discord_fake.post_user_message(DEFAULT_CHANNEL, "A lighthouse on a rocky coast at dusk", author=user)
+    records.append(await discord_fake.message_command("Find photos", target, user=make_user(2)))
+    for record in records:
+        await record.wait_done(timeout=10)
+    await records[4].wait_for(lambda r: any(not m.ephemeral for m in r.messages), timeout=10)
+    assert records[1].filled_by == "edit_original"
+    return records
+
+
+def leaked(logs: str, records: list[InteractionRecord]) -> list[str]:
+    """The lines of `logs` holding any interaction's token (each one answers as the bot for 15 minutes)."""
+    return [line[:300] for line in logs.splitlines() if any(r.token in line for r in records)]
+
+
+async def test_no_interaction_token_in_a_debug_log(world: World) -> None:
+    """At LOG_LEVEL=DEBUG the process logs every request, and no line holds an interaction or webhook token."""
+    discord_fake, pexels, cwd = world
+    env = bot_environment(discord_fake, pexels, LOG_LEVEL="DEBUG")
+    code, _, err = await run_bot(cwd, env, "sync")
+    assert code == 0, err
+    process = await BotProcess.start(cwd, env)
+    try:
+        await discord_fake.wait_ready(1, timeout=20)
+        records = await interactions_of_every_kind(discord_fake, pexels)
+        assert await stop(process) == 0
+    finally:
+        await process.stop()
+    logs = process.stdout.decode() + process.stderr.decode()
+    assert "DEBUG" in logs and "/webhooks/" in logs, "the debug log shows the webhook requests it made"
+    assert leaked(logs, records) == []
+    assert discord_fake.token not in logs and pexels.api_key not in logs
+
+
+async def test_no_interaction_token_in_discord_py_debug_output(world: World, errors: ErrorGuard) -> None:
+    """With every discord.py logger at DEBUG (gateway payload dumps, HTTP and webhook requests), the lines that
+    reach a handler hold no interaction token, in-process too."""
+    discord_fake, pexels, _ = world
+    lines: list[str] = []
+
+    class Collect(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            lines.append(self.format(record))
+
+    handler = Collect(level=logging.DEBUG)
+    root = logging.getLogger()
+    loggers = [logging.getLogger(n) for n in ("", "discord", "discord.http", "discord.gateway", "discord.webhook")]
+    levels = [lg.level for lg in loggers]
+    root.addHandler(handler)
+    for lg in loggers:
+        lg.setLevel(logging.DEBUG)
+    try:
+        async with loopback(discord=discord_fake, pexels=pexels):
+            records = await interactions_of_every_kind(discord_fake, pexels)
+    finally:
+        root.removeHandler(handler)
+        for lg, level in zip(loggers, levels, strict=True):
+            lg.setLevel(level)
+    text = "\n".join(lines)
+    assert "WebSocket Event" in text and "/callback" in text, "discord.py's debug output was captured"
+    assert leaked(text, records) == []
+
+
+def test_tokens_in_tracebacks_and_stack_info_are_masked() -> None:
+    """A traceback or stack naming a webhook URL is masked too (an aiohttp error's text carries the URL)."""
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    redact.install(handler)
+    redact.install(handler)
+    assert len(handler.filters) == 1
+    logger = logging.getLogger("tests.redaction")
+    logger.addHandler(handler)
+    logger.propagate = False
+    url = "http://127.0.0.1:1/api/v10/webhooks/900000000000000001/aW50ZXJhY3Rpb246MTpzZWNyZXQ/messages/@original"
+    try:
+        try:
+            raise RuntimeError(f"500, message='Internal Server Error', url=URL('{url}')")
+        except RuntimeError:
+            logger.exception("PATCH %s failed", url, stack_info=True)
+        logger.warning("callback /interactions/1577276441354043417/aW50ZXJhY3Rpb246Mjpz/callback and %s",
+                       {"token": "aW50ZXJhY3Rpb246MzpzZWNyZXQ", "id": "3"})  # fmt: skip
+    finally:
+        logger.removeHandler(handler)
+    text = stream.getvalue()
+    assert "aW50ZXJhY3Rpb24" not in text, text
+    assert text.count("/webhooks/900000000000000001/********/messages/@original") >= 2
+    assert "/interactions/1577276441354043417/********/callback" in text and "'token': '********'" in text
