@@ -81,27 +81,41 @@ async def refuse(interaction: discord.Interaction[Any], message: str) -> None:
 
 
 class _Expired:
-    """Reports interactions Discord had already expired: a WARNING each, a summary once a burst passes 5 a minute."""
+    """Reports interactions Discord had already expired: a WARNING each, at most `shown` a window; the rest of a
+    burst in one summary line when the window ends."""
 
-    def __init__(self) -> None:
-        self._window_start = -60.0
+    def __init__(self, *, window: float = 60.0, shown: int = 5) -> None:
+        self.window = window
+        self.shown = shown
+        self._window_start = -window
         self._in_window = 0
+        self._hidden = 0
+        self._summary: asyncio.TimerHandle | None = None
 
     def note(self, interaction: discord.Interaction[Any]) -> None:
         now = time.monotonic()
-        if now - self._window_start >= 60.0:
-            if self._in_window > 5:
-                log.warning("%d more interactions expired before they were answered in the last minute",
-                            self._in_window - 5)  # fmt: skip
+        if now - self._window_start >= self.window:
             self._window_start, self._in_window = now, 0
         self._in_window += 1
-        if self._in_window <= 5:
+        if self._in_window <= self.shown:
             log.warning(
                 "Interaction %s expired before it was answered (%.1fs after Discord created it; Discord allows 3 s): "
                 "the event loop, the gateway or a shared store is too slow",
                 interaction.id,
                 age(interaction),
             )
+            return
+        self._hidden += 1
+        if self._summary is None:
+            delay = max(0.0, self._window_start + self.window - now)
+            self._summary = asyncio.get_running_loop().call_later(delay, self._summarise)
+
+    def _summarise(self) -> None:
+        self._summary = None
+        if self._hidden:
+            log.warning("%d more interactions expired before they were answered in the last %.0fs",
+                        self._hidden, self.window)  # fmt: skip
+            self._hidden = 0
 
 
 EXPIRED = _Expired()

@@ -158,10 +158,10 @@ async def test_a_private_error_whose_followup_fails_stays_private(
 
 
 async def test_expired_interactions_are_one_warning_each(
-    rig: Rig, fresh_reports: None, caplog: pytest.LogCaptureFixture
+    rig: Rig, fresh_reports: None, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Interactions Discord had already expired (10062): one WARNING each naming the interaction and the delay,
-    no traceback; a burst is capped."""
+    no traceback; a burst is capped at 5 lines a window, the rest summarised in one line when it ends."""
     caplog.set_level(logging.INFO)
     user = rig.user(1)
     message = result_message(await rig.photo("meteor", user=user))
@@ -178,13 +178,18 @@ async def test_expired_interactions_are_one_warning_each(
         assert "s after Discord created it" in line, line
     no_tracebacks(caplog)
 
+    monkeypatch.setattr(bot.answer, "EXPIRED", bot.answer._Expired(window=2.0))  # a minute in production
+    caplog.clear()
     burst = [
         await rig.discord.slash("photo", {"query": f"star {n}"}, user=rig.user(10 + n), late=3.5) for n in range(8)
     ]
     for record in burst:
         await record.wait_for(lambda r: r.expired, timeout=5)
     await asyncio.sleep(0.3)
-    assert len(warnings_from(caplog, "expired before it was answered")) == 5, "at most 5 lines a minute"
+    assert len(warnings_from(caplog, "expired before it was answered")) == 5, "at most 5 lines a window"
+    await rig.discord.wait_until(lambda: bool(warnings_from(caplog, "more interactions expired")), timeout=3)
+    (summary,) = warnings_from(caplog, "more interactions expired")
+    assert summary.getMessage().startswith("3 more interactions expired"), summary.getMessage()
     no_tracebacks(caplog)
 
 
