@@ -37,6 +37,8 @@ UNKNOWN_INTERACTION = 10062
 """Discord's error code for an interaction past its 3 s (or its token's 15 minutes)."""
 ALREADY_ACKNOWLEDGED = 40060
 """Discord's error code for a second acknowledgement: after a 5xx, the first one may have been processed."""
+UNKNOWN_MESSAGE = 10008
+"""Discord's error code for a message that no longer exists (deleted while a modal on it was open, say)."""
 
 
 CLEARED: dict[str, Any] = {"embeds": [], "view": None, "allowed_mentions": NO_MENTIONS}
@@ -80,27 +82,41 @@ async def refuse(interaction: discord.Interaction[Any], message: str) -> None:
 
 
 class _Expired:
-    """Reports interactions Discord had already expired: a WARNING each, a summary once a burst passes 5 a minute."""
+    """Reports interactions Discord had already expired: a WARNING each, at most `shown` a window; the rest of a
+    burst in one summary line when the window ends."""
 
-    def __init__(self) -> None:
-        self._window_start = -60.0
+    def __init__(self, *, window: float = 60.0, shown: int = 5) -> None:
+        self.window = window
+        self.shown = shown
+        self._window_start = -window
         self._in_window = 0
+        self._hidden = 0
+        self._summary: asyncio.TimerHandle | None = None
 
     def note(self, interaction: discord.Interaction[Any]) -> None:
         now = time.monotonic()
-        if now - self._window_start >= 60.0:
-            if self._in_window > 5:
-                log.warning("%d more interactions expired before they were answered in the last minute",
-                            self._in_window - 5)  # fmt: skip
+        if now - self._window_start >= self.window:
             self._window_start, self._in_window = now, 0
         self._in_window += 1
-        if self._in_window <= 5:
+        if self._in_window <= self.shown:
             log.warning(
                 "Interaction %s expired before it was answered (%.1fs after Discord created it; Discord allows 3 s): "
                 "the event loop, the gateway or a shared store is too slow",
                 interaction.id,
                 age(interaction),
             )
+            return
+        self._hidden += 1
+        if self._summary is None:
+            delay = max(0.0, self._window_start + self.window - now)
+            self._summary = asyncio.get_running_loop().call_later(delay, self._summarise)
+
+    def _summarise(self) -> None:
+        self._summary = None
+        if self._hidden:
+            log.warning("%d more interactions expired before they were answered in the last %.0fs",
+                        self._hidden, self.window)  # fmt: skip
+            self._hidden = 0
 
 
 EXPIRED = _Expired()
@@ -125,8 +141,16 @@ async def acknowledge(interaction: discord.Interaction[Any], first: Awaitable[ob
 
 def _message_for(interaction: discord.Interaction[Any], error: BaseException) -> str:
     """What went wrong, in the language of the user who acted (a refusal is always theirs alone)."""
+    if isinstance(error, app_commands.CommandInvokeError):
+        error = error.original
     if isinstance(error, discord.HTTPException) and error.code == AUTOMOD_BLOCKED:
         return tr(interaction.locale, M.BLOCKED_BY_AUTOMOD)
+    if isinstance(error, discord.NotFound) and error.code == UNKNOWN_MESSAGE:
+        return tr(interaction.locale, M.MESSAGE_GONE)
+    if isinstance(error, discord.DiscordServerError):
+        # Discord itself failing (every one of discord.py's retries answered 5xx) is a fault to expect, not a bug.
+        log.warning("Discord failed while answering interaction %s: %s", interaction.id, error)
+        return tr(interaction.locale, M.DISCORD_FAILED)
     return user_message(error, interaction.locale, where=f"interaction {interaction.id}")
 
 

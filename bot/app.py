@@ -14,7 +14,7 @@ import yarl
 from discord import app_commands
 from discord.ext import commands
 
-from bot import __version__, gateway
+from bot import __version__, gateway, redact
 from bot.admission import Admission
 from bot.answer import fail
 from bot.buttons import ResultButtons
@@ -103,6 +103,7 @@ class PexelsBot(commands.AutoShardedBot):
         discord.VoiceClient.warn_nacl = discord.VoiceClient.warn_dave = False
         self.metrics = Metrics()
         options.setdefault("http_trace", self.metrics.discord_trace())
+        redact.install_on_root()  # no interaction token in any log line (the logging setup may install it too)
         # Interactions need no intent, and a bot that keeps nothing per server wants no GUILD_CREATE flood and
         # no guild cache: /about counts installs from the application's own info.
         intents = discord.Intents.none()

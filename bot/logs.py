@@ -14,6 +14,8 @@ import sys
 from collections.abc import Iterable
 from typing import TextIO
 
+from bot import redact as tokens
+
 REDACTED = "********"
 TEXT_FORMAT = "[%(asctime)s] [%(levelname)-8s] %(name)s: %(message)s"
 TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
@@ -102,6 +104,7 @@ def setup_logging(
         handler.setFormatter(JsonFormatter(redact))
     else:
         handler.setFormatter(TextFormatter(redact, colour=wants_colour(stream)))
+    tokens.install(handler)  # interaction and webhook tokens, at every level, discord.py's own lines included
     root = logging.getLogger()
     root.setLevel(level)
     root.addHandler(handler)

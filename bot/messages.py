@@ -163,3 +163,5 @@ COLOUR_NAMES = (
 SETTINGS_UNAVAILABLE = N_("Settings are unavailable right now. Please try again in a minute.")
 SAVED_LIMIT = N_("You already keep {limit} saved items, the most allowed. Remove some in /saved before saving more.")
 BLOCKED_WORDS_LIMIT = N_("This server already blocks {limit} words, the most allowed. Unblock one first.")
+DISCORD_FAILED = N_("Discord had trouble showing that result. Please try again in a moment.")
+MESSAGE_GONE = N_("That result's message is gone (it was deleted). Start a new search with /photo.")

@@ -21,6 +21,8 @@ PEXELS_URL = "https://www.pexels.com"
 PEXELS_GREEN = 0x05A081
 FIRST, PREVIOUS, NEXT, LAST, RANDOM, DELETE, POST = "⏮", "◀", "▶", "⏭", "🔀", "🗑", "📤"
 NO_MENTIONS = discord.AllowedMentions.none()
+MAX_IMAGE_ALT = 1024
+"""Discord's limit on an embed image's `description`, its alt text (as for an attachment's description)."""
 
 
 def footer_of(interaction: discord.Interaction[Any]) -> str | None:
@@ -71,11 +73,28 @@ def attribution(locale: LocaleLike, message: str = M.PHOTOS_PROVIDED) -> str:
     return f"[{_esc(tr(locale, message))}]({PEXELS_URL})"
 
 
-def _title(item: Item, locale: LocaleLike) -> str:
-    """The result's title in the reader's language, escaped and cut to Discord's 256."""
+def _plain_title(item: Item, locale: LocaleLike) -> str:
+    """The result's title in the reader's language, as plain text."""
     # The templates keep their {name} placeholder for item_title, which fills in the credit's name.
     photo_by, video_by = (tr(locale, message, name="{name}") for message in (M.PHOTO_TITLE_BY, M.VIDEO_TITLE_BY))
-    return _shown(item_title(item, photo_by=photo_by, video_by=video_by), 256)
+    return item_title(item, photo_by=photo_by, video_by=video_by)
+
+
+def _set_image(embed: discord.Embed, item: Item, locale: LocaleLike) -> None:
+    """The embed's image, with alt text for screen readers: the photo's alt (else its title), a video's title.
+
+    Discord reads alt text from the image's `description`; discord.py 2.7's `set_image` has no parameter for it,
+    and `Embed.to_dict` sends the image dict as it is.
+    """
+    embed.set_image(url=item.image)
+    alt = " ".join(_plain_title(item, locale).split())
+    if alt:
+        embed._image["description"] = _truncate(alt, MAX_IMAGE_ALT)
+
+
+def _title(item: Item, locale: LocaleLike) -> str:
+    """The result's title in the reader's language, escaped and cut to Discord's 256."""
+    return _shown(_plain_title(item, locale), 256)
 
 
 def photo_embed(photo: Photo, slot: Slot, *, locale: LocaleLike = None) -> discord.Embed:
@@ -91,7 +110,7 @@ def photo_embed(photo: Photo, slot: Slot, *, locale: LocaleLike = None) -> disco
         colour=photo.colour if photo.colour is not None else PEXELS_GREEN,
         description=_truncate(f"{credit}\n{attribution(locale)}", 4096),
     )
-    embed.set_image(url=photo.image)
+    _set_image(embed, photo, locale)
     embed.set_footer(text=_truncate(_footer(slot, locale), 2048))
     return embed
 
@@ -117,7 +136,7 @@ def video_embed(video: Video, slot: Slot, *, locale: LocaleLike = None) -> disco
         colour=PEXELS_GREEN,
         description=_truncate("\n".join(lines), 4096),
     )
-    embed.set_image(url=video.image)
+    _set_image(embed, video, locale)
     embed.set_footer(text=_truncate(_footer(slot, locale), 2048))
     return embed
 
