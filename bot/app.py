@@ -19,9 +19,13 @@ from bot.admission import Admission
 from bot.answer import fail
 from bot.buttons import ResultButtons
 from bot.config import Settings
+from bot.db import WALL_CLOCK, Clock, Database, open_database
 from bot.errors import BadInput
+from bot.features import ServerSettings
 from bot.invocation import check_invocation
 from bot.pexels import USER_AGENT, PexelsClient
+from bot.photo_of_the_day import INTERVAL, DailyScheduler
+from bot.saved import SavedItemsUI
 from bot.service import SearchService, pexels_fetcher
 from bot.state import QuotaPolicy, State, build_state
 from bot.store import ResultStore
@@ -29,7 +33,7 @@ from bot.ui import NO_MENTIONS
 
 log = logging.getLogger(__name__)
 
-EXTENSIONS = ("cogs.search", "cogs.discover", "cogs.meta")
+EXTENSIONS = ("cogs.search", "cogs.discover", "cogs.meta", "cogs.settings", "cogs.saved", "cogs.daily")
 DRAIN_SECONDS = 8.0
 """How long closing waits for answers in flight: well inside the 30 s a platform gives before SIGKILL."""
 _ANSWER_TASKS = ("CommandTree-invoker", "discord.py: on_interaction")
@@ -92,10 +96,22 @@ class PexelsBot(commands.AutoShardedBot):
     search: SearchService
     admission: Admission
     buttons: ResultButtons
+    database: Database
+    server_settings: ServerSettings
+    saved: SavedItemsUI
+    scheduler: DailyScheduler
 
     def __init__(
-        self, settings: Settings, *, state: State | None = None, freeze_heap: bool = False, **options: Any
+        self,
+        settings: Settings,
+        *,
+        state: State | None = None,
+        freeze_heap: bool = False,
+        clock: Clock = WALL_CLOCK,
+        daily_interval: float = INTERVAL,
+        **options: Any,
     ) -> None:
+        """`clock` and `daily_interval` drive the database and the photo of the day (tests move time with them)."""
         point_discord_at(settings)
         # Interactions need no intent, and a bot that keeps nothing per server wants no GUILD_CREATE flood and
         # no guild cache: /about counts installs from the application's own info.
@@ -117,12 +133,18 @@ class PexelsBot(commands.AutoShardedBot):
         self.settings = settings
         self._given_state = state
         self._freeze_heap = freeze_heap
+        self._clock = clock
+        self._daily_interval = daily_interval
         self.started_at = time.time()
         self._installs: tuple[float, int | None, int | None] | None = None
         self._draining = False
 
     async def setup_hook(self) -> None:
-        """Build the session, the shared state and the services; load the cogs. No command sync here."""
+        """Build the session, the shared state, the database and the services; load the cogs. No command sync here.
+
+        A database that does not answer does not stop the start: searches work without it, and what needs it
+        says so until it answers. A database migrated by a newer release (`SchemaTooNew`) does stop it.
+        """
         settings = self.settings
         self.session = aiohttp.ClientSession(headers={"User-Agent": USER_AGENT})
         self.state = self._given_state or await build_state(
@@ -146,7 +168,13 @@ class PexelsBot(commands.AutoShardedBot):
             search=settings.search_cooldown,
             button=settings.button_cooldown,
         )
-        self.buttons = ResultButtons(self.search, self.admission)
+        self.database = await open_database(settings.database_url.get(), clock=self._clock)
+        self.server_settings = ServerSettings(self.database)
+        self.saved = SavedItemsUI(self.database, self.admission)
+        self.buttons = ResultButtons(self.search, self.admission, save=self.saved.save)
+        self.scheduler = DailyScheduler(
+            self, self.database, self.store, clock=self._clock, interval=self._daily_interval
+        )
         for extension in EXTENSIONS:
             await self.load_extension(extension)
         if self._freeze_heap:
@@ -162,6 +190,11 @@ class PexelsBot(commands.AutoShardedBot):
             self.shard_ids or [0],
             self.shard_count,
         )
+
+    async def connect(self, *, reconnect: bool = True) -> None:
+        """Start the photo-of-the-day scheduler (only a running bot posts: not `sync` or `check`), then connect."""
+        self.scheduler.start()
+        await super().connect(reconnect=reconnect)
 
     async def before_identify_hook(self, shard_id: int | None, *, initial: bool = False) -> None:
         """Pace IDENTIFYs across every process through the shared state; alone, discord.py's own pacing."""
@@ -196,6 +229,8 @@ class PexelsBot(commands.AutoShardedBot):
         if not self._draining:
             self._draining = True
             await asyncio.gather(*(shard.disconnect() for shard in self.shards.values()), return_exceptions=True)
+            if hasattr(self, "scheduler"):
+                await self.scheduler.stop(DRAIN_SECONDS)
             in_flight = _answers_in_flight()
             if in_flight:
                 log.info(
@@ -209,3 +244,5 @@ class PexelsBot(commands.AutoShardedBot):
             await self.session.close()
         if hasattr(self, "state") and self._given_state is None:
             await self.state.close()
+        if hasattr(self, "database"):
+            await self.database.close()

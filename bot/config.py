@@ -13,6 +13,9 @@ from urllib.parse import urlsplit
 
 from dotenv import dotenv_values
 
+from bot.db.base import InvalidDatabaseURL
+from bot.db.url import DEFAULT_DATABASE_URL, parse_database_url
+
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
@@ -92,6 +95,8 @@ class Settings:
     redis_ssl_cert_reqs: str | None = None
     shard_count: int = 1
     shard_ids: tuple[int, ...] | None = None
+    database_url: Secret = Secret(DEFAULT_DATABASE_URL)  # noqa: RUF009 - immutable, like the other defaults
+    """Where settings, saved items and daily schedules live: a SQLite file or a PostgreSQL server."""
 
     @property
     def application_id(self) -> int:
@@ -171,6 +176,15 @@ def _shards(env: Mapping[str, str]) -> tuple[int, tuple[int, ...] | None]:
     return count, ids
 
 
+def _database_url(env: Mapping[str, str]) -> Secret:
+    raw = env.get("DATABASE_URL", "").strip() or DEFAULT_DATABASE_URL
+    try:
+        parse_database_url(raw)
+    except InvalidDatabaseURL as exc:  # its message never contains the password
+        raise ConfigError("DATABASE_URL", str(exc).removeprefix("DATABASE_URL: ")) from None
+    return Secret(raw)
+
+
 def load_settings(environ: Mapping[str, str] | None = None, *, env_file: str | Path | None = ".env") -> Settings:
     """Read the environment (first) and `.env` (second) into Settings; raise ConfigError on bad input."""
     env: dict[str, str] = {}
@@ -198,6 +212,7 @@ def load_settings(environ: Mapping[str, str] | None = None, *, env_file: str | P
             "is required when SHARD_COUNT > 1: processes must share one Pexels quota, cache and cooldowns",
         )
     shard_count, shard_ids = _shards(env)
+    database_url = _database_url(env)
 
     return Settings(
         discord_token=_required_secret(env, "DISCORD_TOKEN", "set it to your bot's token (Developer Portal → Bot)"),
@@ -217,4 +232,5 @@ def load_settings(environ: Mapping[str, str] | None = None, *, env_file: str | P
         redis_ssl_cert_reqs=cert_reqs,
         shard_count=shard_count,
         shard_ids=shard_ids,
+        database_url=database_url,
     )

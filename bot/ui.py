@@ -16,7 +16,7 @@ from bot.wire import Action, ButtonState, encode_options, footer_text
 
 PEXELS_URL = "https://www.pexels.com"
 PEXELS_GREEN = 0x05A081
-FIRST, PREVIOUS, NEXT, LAST, RANDOM, DELETE, POST = "⏮", "◀", "▶", "⏭", "🔀", "🗑", "📤"
+FIRST, PREVIOUS, NEXT, LAST, RANDOM, DELETE, POST, SAVE = "⏮", "◀", "▶", "⏭", "🔀", "🗑", "📤", "⭐"
 NO_MENTIONS = discord.AllowedMentions.none()
 
 
@@ -117,8 +117,8 @@ def shared_embed(slot: Slot, sharer: str) -> discord.Embed:
 
 
 def result_view(slot: Slot, owner: int, *, private: bool = False, can_post: bool = True) -> discord.ui.View:
-    """The buttons under a result: ⏮ ◀ counter ▶ ⏭, then 🔀 🗑 (📤 when private and posting is possible) and a link
-    to Pexels.
+    """The buttons under a result: ⏮ ◀ counter ▶ ⏭, then 🔀 🗑 ⭐ (📤 when private and posting is possible) and a
+    link to Pexels: five a row at most, as Discord allows.
 
     Plain buttons whose custom_ids say everything (`bot.wire`); the view is stopped before it is sent, so
     discord.py keeps nothing for it, and presses are routed by custom_id (`cogs.search`).
@@ -138,6 +138,7 @@ def result_view(slot: Slot, owner: int, *, private: bool = False, can_post: bool
     view.add_item(button(Action.LAST, last, emoji=LAST, disabled=at_end))
     view.add_item(button(Action.RANDOM, slot.index, emoji=RANDOM, disabled=last <= 0, row=1))
     view.add_item(button(Action.DELETE, slot.index, emoji=DELETE, row=1))
+    view.add_item(button(Action.SAVE, slot.index, emoji=SAVE, row=1))
     if private and can_post:
         view.add_item(
             button(Action.POST, slot.index, emoji=POST, label="Post", row=1, style=discord.ButtonStyle.primary)

@@ -55,7 +55,9 @@ __all__ = [
 ROOT = Path(__file__).resolve().parent.parent
 DEADLINE = 3.0
 """Discord's first-response deadline (the loopback Discord enforces it too)."""
-BOT_VARIABLE_PREFIXES = ("DISCORD_", "PEXELS_", "SEARCH_", "BUTTON_", "CACHE_", "REDIS_", "SHARD_", "LOG_LEVEL", "DYNO")
+BOT_VARIABLE_PREFIXES = (
+    "DISCORD_", "PEXELS_", "SEARCH_", "BUTTON_", "CACHE_", "REDIS_", "SHARD_", "LOG_LEVEL", "DYNO", "DATABASE_",
+)  # fmt: skip
 """Environment variables the bot reads: a child process gets none of the parent's."""
 
 
@@ -63,7 +65,8 @@ BOT_VARIABLE_PREFIXES = ("DISCORD_", "PEXELS_", "SEARCH_", "BUTTON_", "CACHE_", 
 
 
 def bot_environment(discord: FakeDiscord, pexels: FakePexels, **overrides: str) -> dict[str, str]:
-    """The environment an operator would set, pointing at the loopback servers."""
+    """The environment an operator would set, pointing at the loopback servers (and a database in memory, unless
+    `DATABASE_URL` is given: nothing is left behind in the working folder)."""
     env = {
         "DISCORD_TOKEN": discord.token,
         "PEXELS_API_KEY": pexels.api_key,
@@ -71,15 +74,20 @@ def bot_environment(discord: FakeDiscord, pexels: FakePexels, **overrides: str) 
         "DISCORD_GATEWAY_URL": discord.gateway_url,
         "PEXELS_API_URL": pexels.url,
         "LOG_LEVEL": "INFO",
+        "DATABASE_URL": "sqlite:///:memory:",
     }
     env.update(overrides)
     return env
 
 
 @contextlib.asynccontextmanager
-async def running_bot(settings: Settings, discord: FakeDiscord, *, sync: bool = True) -> AsyncIterator[PexelsBot]:
-    """Log in (syncing the commands, as `python -m bot sync` does), connect, wait for READY; close afterwards."""
-    bot = PexelsBot(settings, guild_ready_timeout=0.05)
+async def running_bot(
+    settings: Settings, discord: FakeDiscord, *, sync: bool = True, **bot_options: Any
+) -> AsyncIterator[PexelsBot]:
+    """Log in (syncing the commands, as `python -m bot sync` does), connect, wait for READY; close afterwards.
+
+    `bot_options` go to `PexelsBot` (for example `clock=` and `daily_interval=`)."""
+    bot = PexelsBot(settings, guild_ready_timeout=0.05, **bot_options)
     ready_before = len(discord.live_sessions)
     await bot.login(settings.discord_token.get())
     if sync:
