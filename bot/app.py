@@ -224,25 +224,28 @@ class PexelsBot(commands.AutoShardedBot):
         return self._installs[1], self._installs[2]
 
     async def close(self) -> None:
-        """Stop taking new work (the gateway closes first), let answers in flight finish for a few seconds, then
-        release the session and the shared state: a deploy never leaves a user with "thinking…" forever."""
+        """Stop taking new work (the gateway closes first), let answers in flight and daily posts being made finish
+        for a few seconds, then release the database, the session and the shared state: a deploy never leaves a
+        user with "thinking…" forever."""
         if not self._draining:
             self._draining = True
             await asyncio.gather(*(shard.disconnect() for shard in self.shards.values()), return_exceptions=True)
-            if hasattr(self, "scheduler"):
-                await self.scheduler.stop(DRAIN_SECONDS)
-            in_flight = _answers_in_flight()
-            if in_flight:
-                log.info(
-                    "Closing: finishing %d interaction(s) in flight (at most %.0fs)", len(in_flight), DRAIN_SECONDS
-                )
-                _, late = await asyncio.wait(in_flight, timeout=DRAIN_SECONDS)
-                if late:
-                    log.warning("Closing with %d interaction(s) still unanswered after %.0fs", len(late), DRAIN_SECONDS)
+            scheduler = self.scheduler.stop(DRAIN_SECONDS) if hasattr(self, "scheduler") else asyncio.sleep(0)
+            await asyncio.gather(self._finish_answers(), scheduler)
+            if hasattr(self, "database"):
+                # Before discord.py's close, which lets `start()` return: what runs after it may be cut short, and
+                # an open SQLite connection's worker thread would keep the process from exiting.
+                await self.database.close()
         await super().close()
         if hasattr(self, "session"):
             await self.session.close()
         if hasattr(self, "state") and self._given_state is None:
             await self.state.close()
-        if hasattr(self, "database"):
-            await self.database.close()
+
+    async def _finish_answers(self) -> None:
+        in_flight = _answers_in_flight()
+        if in_flight:
+            log.info("Closing: finishing %d interaction(s) in flight (at most %.0fs)", len(in_flight), DRAIN_SECONDS)
+            _, late = await asyncio.wait(in_flight, timeout=DRAIN_SECONDS)
+            if late:
+                log.warning("Closing with %d interaction(s) still unanswered after %.0fs", len(late), DRAIN_SECONDS)

@@ -181,7 +181,8 @@ def _database_url(env: Mapping[str, str]) -> Secret:
     try:
         parse_database_url(raw)
     except InvalidDatabaseURL as exc:  # its message never contains the password
-        raise ConfigError("DATABASE_URL", str(exc).removeprefix("DATABASE_URL: ")) from None
+        detail = re.sub(r"^DATABASE_URL:? ", "", str(exc))
+        raise ConfigError("DATABASE_URL", detail) from None
     return Secret(raw)
 
 

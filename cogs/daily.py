@@ -28,6 +28,11 @@ Interaction = discord.Interaction["PexelsBot"]
 POSTABLE = (discord.ChannelType.text, discord.ChannelType.news)
 
 
+def channel_mention(channel_id: int) -> str:
+    """How a message links a channel."""
+    return f"<#{channel_id}>"
+
+
 class PostableChannel(app_commands.Transformer):
     """A channel option offering the server's text and announcement channels (as Discord resolved them)."""
 
@@ -142,12 +147,13 @@ class DailyCog(commands.Cog):
                 last = await schedules.last_post(guild_id)
             if current is None:
                 return Reply(content=tr(locale, msg.DAILY_NONE))
+            mention = channel_mention(current.channel_id)
             lines = [
                 tr(
                     locale,
                     msg.DAILY_SHOW,
                     topic=discord.utils.escape_markdown(current.topic),
-                    channel=f"<#{current.channel_id}>",
+                    channel=mention,
                     time=current.hhmm,
                     timezone=current.timezone,
                     at=int(due or 0),

@@ -150,7 +150,7 @@ class ServerSettingsCog(commands.Cog):
 
     @settings.command(name="block", description="Refuse searches containing a word in this server")
     @app_commands.describe(word="A word or phrase; matched whole, in any case and with or without accents")
-    async def block(self, interaction: Interaction, word: app_commands.Range[str, 1, 100]) -> None:
+    async def block(self, interaction: Interaction, word: app_commands.Range[str, 1, MAX_WORD_LENGTH]) -> None:
         """Block a word or phrase (up to 50 a server)."""
         await self._change_word(interaction, word, block=True)
 
