@@ -363,7 +363,7 @@ async def micro(sample: Sample, timer: Timer) -> dict[str, Any]:
         "the cached chunk's JSON alone: orjson.loads": best(lambda: orjson.loads(encoded)),
         "the cached chunk's JSON alone: json.loads (stdlib, for scale)": best(lambda: json.loads(encoded)),
         "result_embed": best(lambda: result_embed(slot), 1000),
-        "result_view (9 buttons)": best(lambda: result_view(slot, 1234567890), 1000),
+        "result_view (10 buttons)": best(lambda: result_view(slot, 1234567890), 1000),
         "SearchSpec.key": best(lambda: spec.key, 5000),
     }
 
@@ -529,11 +529,13 @@ def suggested_result_view(slot: Slot, owner: int, *, private: bool = False) -> d
     """bot.ui.result_view as the report suggests: plain Buttons with the same custom_ids (PageButton stays the
     registered DynamicItem that routes presses; a stopped view's items are never dispatched) and emoji parsed
     once. Kept here only to measure the suggestion; the wire output is checked equal."""
-    from bot.ui import DELETE, FIRST, LAST, NEXT, POST, PREVIOUS, RANDOM, link_button
+    from bot.ui import DELETE, FIRST, LAST, NEXT, POST, PREVIOUS, RANDOM, SAVE, link_button
     from bot.wire import Action, ButtonState, encode_options
 
     if not _EMOJI:  # the module-level constants the diff would add to bot/ui.py
-        _EMOJI.update({e: discord.PartialEmoji(name=e) for e in (FIRST, PREVIOUS, NEXT, LAST, RANDOM, DELETE, POST)})
+        _EMOJI.update(
+            {e: discord.PartialEmoji(name=e) for e in (FIRST, PREVIOUS, NEXT, LAST, RANDOM, DELETE, SAVE, POST)}
+        )
     emoji = _EMOJI
     code, key, last = encode_options(slot.spec), slot.spec.key, slot.total - 1
 
@@ -549,6 +551,7 @@ def suggested_result_view(slot: Slot, owner: int, *, private: bool = False) -> d
     view.add_item(button(Action.LAST, last, emoji=emoji[LAST], disabled=at_end))
     view.add_item(button(Action.RANDOM, slot.index, emoji=emoji[RANDOM], disabled=last <= 0, row=1))
     view.add_item(button(Action.DELETE, slot.index, emoji=emoji[DELETE], row=1))
+    view.add_item(button(Action.SAVE, slot.index, emoji=emoji[SAVE], row=1))
     if private:
         view.add_item(
             button(Action.POST, slot.index, emoji=emoji[POST], label="Post", row=1, style=discord.ButtonStyle.primary)

@@ -19,11 +19,15 @@ from bot.admission import Admission
 from bot.answer import fail
 from bot.buttons import ResultButtons
 from bot.config import Settings
+from bot.db import WALL_CLOCK, Clock, Database, open_database
 from bot.errors import BadInput
+from bot.features import ServerSettings
 from bot.i18n import CommandTranslator
 from bot.invocation import check_invocation
 from bot.metrics import Metrics
 from bot.pexels import USER_AGENT, PexelsClient
+from bot.photo_of_the_day import INTERVAL, DailyScheduler
+from bot.saved import SavedItemsUI
 from bot.service import SearchService, pexels_fetcher
 from bot.state import QuotaPolicy, State, build_state
 from bot.store import ResultStore
@@ -31,7 +35,7 @@ from bot.ui import NO_MENTIONS
 
 log = logging.getLogger(__name__)
 
-EXTENSIONS = ("cogs.search", "cogs.discover", "cogs.meta")
+EXTENSIONS = ("cogs.search", "cogs.discover", "cogs.meta", "cogs.settings", "cogs.saved", "cogs.daily")
 DRAIN_SECONDS = 8.0
 """How long closing waits for answers in flight: well inside the 30 s a platform gives before SIGKILL."""
 _ANSWER_TASKS = ("CommandTree-invoker", "discord.py: on_interaction")
@@ -94,10 +98,22 @@ class PexelsBot(commands.AutoShardedBot):
     search: SearchService
     admission: Admission
     buttons: ResultButtons
+    database: Database
+    server_settings: ServerSettings
+    saved: SavedItemsUI
+    scheduler: DailyScheduler
 
     def __init__(
-        self, settings: Settings, *, state: State | None = None, freeze_heap: bool = False, **options: Any
+        self,
+        settings: Settings,
+        *,
+        state: State | None = None,
+        freeze_heap: bool = False,
+        clock: Clock = WALL_CLOCK,
+        daily_interval: float = INTERVAL,
+        **options: Any,
     ) -> None:
+        """`clock` and `daily_interval` drive the database and the photo of the day (tests move time with them)."""
         point_discord_at(settings)
         # The bot has no voice: don't warn at start that voice's libraries (PyNaCl, davey) are not installed.
         discord.VoiceClient.warn_nacl = discord.VoiceClient.warn_dave = False
@@ -124,12 +140,18 @@ class PexelsBot(commands.AutoShardedBot):
         self.settings = settings
         self._given_state = state
         self._freeze_heap = freeze_heap
+        self._clock = clock
+        self._daily_interval = daily_interval
         self.started_at = time.time()
         self._installs: tuple[float, int | None, int | None] | None = None
         self._draining = False
 
     async def setup_hook(self) -> None:
-        """Build the session, the shared state and the services; load the cogs. No command sync here."""
+        """Build the session, the shared state, the database and the services; load the cogs. No command sync here.
+
+        A database that does not answer does not stop the start: searches work without it, and what needs it
+        says so until it answers. A database migrated by a newer release (`SchemaTooNew`) does stop it.
+        """
         settings = self.settings
         # Before any sync: `python -m bot sync` sends every command's names and descriptions in each language.
         await self.tree.set_translator(CommandTranslator())
@@ -157,8 +179,14 @@ class PexelsBot(commands.AutoShardedBot):
             search=settings.search_cooldown,
             button=settings.button_cooldown,
         )
-        self.buttons = ResultButtons(self.search, self.admission)
+        self.database = await open_database(settings.database_url.get(), clock=self._clock)
+        self.server_settings = ServerSettings(self.database)
+        self.saved = SavedItemsUI(self.database, self.admission)
+        self.buttons = ResultButtons(self.search, self.admission, save=self.saved.save)
         self.metrics.cache_counts(lambda: (self.store.hits, self.store.misses))
+        self.scheduler = DailyScheduler(
+            self, self.database, self.store, clock=self._clock, interval=self._daily_interval
+        )
         for extension in EXTENSIONS:
             await self.load_extension(extension)
         if self._freeze_heap:
@@ -188,6 +216,11 @@ class PexelsBot(commands.AutoShardedBot):
             self.metrics.received(args[0])
         super().dispatch(event_name, *args, **kwargs)
 
+    async def connect(self, *, reconnect: bool = True) -> None:
+        """Start the photo-of-the-day scheduler (only a running bot posts: not `sync` or `check`), then connect."""
+        self.scheduler.start()
+        await super().connect(reconnect=reconnect)
+
     async def before_identify_hook(self, shard_id: int | None, *, initial: bool = False) -> None:
         """Pace IDENTIFYs across every process through the shared state; alone, discord.py's own pacing."""
         if self.state.backend == "redis":
@@ -216,22 +249,29 @@ class PexelsBot(commands.AutoShardedBot):
         return self._installs[1], self._installs[2]
 
     async def close(self) -> None:
-        """Stop taking new work (the gateway closes first), let answers in flight finish for a few seconds, then
-        release the session and the shared state: a deploy never leaves a user with "thinking…" forever."""
+        """Stop taking new work (the gateway closes first), let answers in flight and daily posts being made finish
+        for a few seconds, then release the database, the session and the shared state: a deploy never leaves a
+        user with "thinking…" forever."""
         if not self._draining:
             self._draining = True
             await asyncio.gather(*(shard.disconnect() for shard in self.shards.values()), return_exceptions=True)
-            in_flight = _answers_in_flight()
-            if in_flight:
-                log.info(
-                    "Closing: finishing %d interaction(s) in flight (at most %.0fs)", len(in_flight), DRAIN_SECONDS
-                )
-                _, late = await asyncio.wait(in_flight, timeout=DRAIN_SECONDS)
-                if late:
-                    log.warning("Closing with %d interaction(s) still unanswered after %.0fs", len(late), DRAIN_SECONDS)
+            scheduler = self.scheduler.stop(DRAIN_SECONDS) if hasattr(self, "scheduler") else asyncio.sleep(0)
+            await asyncio.gather(self._finish_answers(), scheduler)
+            if hasattr(self, "database"):
+                # Before discord.py's close, which lets `start()` return: what runs after it may be cut short, and
+                # an open SQLite connection's worker thread would keep the process from exiting.
+                await self.database.close()
         await super().close()
         await self.metrics.stop()
         if hasattr(self, "session"):
             await self.session.close()
         if hasattr(self, "state") and self._given_state is None:
             await self.state.close()
+
+    async def _finish_answers(self) -> None:
+        in_flight = _answers_in_flight()
+        if in_flight:
+            log.info("Closing: finishing %d interaction(s) in flight (at most %.0fs)", len(in_flight), DRAIN_SECONDS)
+            _, late = await asyncio.wait(in_flight, timeout=DRAIN_SECONDS)
+            if late:
+                log.warning("Closing with %d interaction(s) still unanswered after %.0fs", len(late), DRAIN_SECONDS)

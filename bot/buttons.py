@@ -18,6 +18,7 @@ from bot.answer import AUTOMOD_BLOCKED, CLEARED, Reply, answer_command, answer_u
 from bot.errors import BadInput, Expired
 from bot.i18n import LocaleLike, tr
 from bot.jump import JumpModal
+from bot.models import Item
 from bot.service import SearchService
 from bot.ui import NO_MENTIONS, custom_ids, footer_of, is_private, result_embed, result_view, shared_embed, shared_view
 from bot.vocab import SearchSpec
@@ -26,6 +27,8 @@ from bot.wire import Action, ButtonState
 log = logging.getLogger(__name__)
 
 Handler = Callable[[discord.Interaction[Any], ButtonState, SearchSpec], Awaitable[None]]
+Saver = Callable[[discord.Interaction[Any], Item], Awaitable[Reply]]
+"""Keeps a result in the presser's saved items; returns the private reply."""
 
 
 def forced_private(interaction: discord.Interaction[Any]) -> bool:
@@ -43,9 +46,10 @@ class ResultButtons:
     who is the searcher (nobody else may press). Nothing read back from it depends on that language.
     """
 
-    def __init__(self, search: SearchService, admission: Admission) -> None:
+    def __init__(self, search: SearchService, admission: Admission, *, save: Saver | None = None) -> None:
         self.search = search
         self.admission = admission
+        self.save = save
         self.jump = JumpModal(admission, self.show)
         self._handlers: dict[Action, Handler] = {
             Action.FIRST: self._turn,
@@ -55,6 +59,7 @@ class ResultButtons:
             Action.RANDOM: self._random,
             Action.POST: self._post,
             Action.JUMP: self.jump.open,
+            Action.SAVE: self._save,
         }
 
     async def open(self, interaction: discord.Interaction[Any], spec: SearchSpec, *, private: bool) -> None:
@@ -105,7 +110,9 @@ class ResultButtons:
                 raise Expired from None
             if custom_id not in custom_ids(interaction.message):
                 raise Expired  # a forged id, or a message that changed since
-            await self.admission.admit(interaction, "button", owner=state.owner)
+            # ⭐ is for anyone who sees the result: saving changes nothing on the message.
+            owner = None if state.action is Action.SAVE else state.owner
+            await self.admission.admit(interaction, "button", owner=owner)
             if state.action is Action.DELETE:
                 await interaction.response.defer()
                 await interaction.delete_original_response()
@@ -122,6 +129,18 @@ class ResultButtons:
 
     async def _random(self, interaction: discord.Interaction[Any], state: ButtonState, spec: SearchSpec) -> None:
         await self.show(interaction, spec, await self.search.random_index(spec, state.index), state.owner)
+
+    async def _save(self, interaction: discord.Interaction[Any], state: ButtonState, spec: SearchSpec) -> None:
+        """Keep the current result in the presser's saved items and tell them privately; the message stays as it is."""
+        save = self.save
+        if save is None:
+            raise Expired
+
+        async def work() -> Reply:
+            slot = await self.search.result(spec, state.index)
+            return await save(interaction, slot.item)
+
+        await answer_command(interaction, work(), ephemeral=True)
 
     async def _post(self, interaction: discord.Interaction[Any], state: ButtonState, spec: SearchSpec) -> None:
         """Post the current result publicly, credited and naming the sharer; close the picker only once it exists."""

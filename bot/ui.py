@@ -19,7 +19,7 @@ from bot.wire import Action, ButtonState, encode_options, footer_text
 
 PEXELS_URL = "https://www.pexels.com"
 PEXELS_GREEN = 0x05A081
-FIRST, PREVIOUS, NEXT, LAST, RANDOM, DELETE, POST = "⏮", "◀", "▶", "⏭", "🔀", "🗑", "📤"
+FIRST, PREVIOUS, NEXT, LAST, RANDOM, DELETE, POST, SAVE = "⏮", "◀", "▶", "⏭", "🔀", "🗑", "📤", "⭐"
 NO_MENTIONS = discord.AllowedMentions.none()
 MAX_IMAGE_ALT = 1024
 """Discord's limit on an embed image's `description`, its alt text (as for an attachment's description)."""
@@ -159,8 +159,8 @@ def shared_embed(slot: Slot, sharer: str, *, locale: LocaleLike = None) -> disco
 def result_view(
     slot: Slot, owner: int, *, private: bool = False, can_post: bool = True, locale: LocaleLike = None
 ) -> discord.ui.View:
-    """The buttons under a result: ⏮ ◀ counter ▶ ⏭, then 🔀 🗑 (📤 when private and posting is possible) and a link
-    to Pexels.
+    """The buttons under a result: ⏮ ◀ counter ▶ ⏭, then 🔀 🗑 ⭐ (📤 when private and posting is possible) and a
+    link to Pexels: five a row at most, as Discord allows.
 
     Plain buttons whose custom_ids say everything (`bot.wire`); the view is stopped before it is sent, so
     discord.py keeps nothing for it, and presses are routed by custom_id (`cogs.search`).
@@ -180,6 +180,7 @@ def result_view(
     view.add_item(button(Action.LAST, last, emoji=LAST, disabled=at_end))
     view.add_item(button(Action.RANDOM, slot.index, emoji=RANDOM, disabled=last <= 0, row=1))
     view.add_item(button(Action.DELETE, slot.index, emoji=DELETE, row=1))
+    view.add_item(button(Action.SAVE, slot.index, emoji=SAVE, row=1))
     if private and can_post:
         view.add_item(
             button(

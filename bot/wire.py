@@ -11,8 +11,13 @@ anything the bot would not have written.
 | jump modal `pxm:{state}` | `pxm:j:80351110224678912:3:c.-.-.-.-:0d1e2f3a4b5c` | `jump` / `jump` |
 | jump modal's text input | `pxm-number` | `jump` / `jump` |
 | Find photos select `pxk:{owner}:{locale}` | `pxk:80351110224678912:de-DE` | `cogs.discover` |
+| saved-items button `pxs:{action}:{owner}:{index}[:{item}]` | `pxs:r:80351110224678912:4:p2014422` | `saved` |
 | result footer `{position} / {total} · {search}` | `3 / 240 · "sunset"`, `1 / 80 · Kuratiert von Pexels` | `ui` / all |
 | cached chunk `{"v": 1, "r": reported, "n": has_next, "e": end, "i": [rows]}` | JSON | `store` / `store` |
+
+The saved-items browser (`SavedState`) is stateless the same way: `{action}` is one letter of
+`SavedAction`, `{index}` the position in the user's list (newest first), and `{item}` (🗑 only) the item
+it removes, `p` or `v` and its Pexels id, so a press removes what the user saw even if the list moved.
 
 `{state}` is `{action}:{owner}:{index}:{options}:{key}` (`ButtonState`), the same for buttons and the
 modal they open. `{options}` is `{kind}.{orientation}.{size}.{colour}.{locale}` with `-` for "not set" and the kind as
@@ -61,9 +66,11 @@ class Action(StrEnum):
     DELETE = "d"
     POST = "s"
     JUMP = "j"
+    SAVE = "k"
+    """⭐: keep the result in the presser's saved items (anyone may press it)."""
 
 
-BUTTON_PREFIX, MODAL_PREFIX, SELECT_PREFIX = "px:", "pxm:", "pxk:"
+BUTTON_PREFIX, MODAL_PREFIX, SELECT_PREFIX, SAVED_PREFIX = "px:", "pxm:", "pxk:", "pxs:"
 JUMP_FIELD = "pxm-number"
 
 _STATE = (
@@ -181,6 +188,60 @@ class SelectState:
         """Build from a match of SELECT_PATTERN (an unknown locale reads as "not set")."""
         locale = match["locale"]
         return cls(_snowflake(match["owner"]), locale if locale in PEXELS_LOCALES else None)
+
+
+class SavedAction(StrEnum):
+    """What a button of the saved-items browser does; the value is its letter in the custom_id."""
+
+    FIRST = "f"
+    PREVIOUS = "p"
+    NEXT = "n"
+    LAST = "l"
+    COUNTER = "c"
+    """The position label: always disabled."""
+    REMOVE = "r"
+    CLEAR = "x"
+    """Confirms /saved clear."""
+    KEEP = "q"
+    """Cancels /saved clear."""
+
+
+_SAVED = re.compile(
+    re.escape(SAVED_PREFIX)
+    + r"(?P<action>["
+    + "".join(a.value for a in SavedAction)
+    + r"]):(?P<owner>[0-9]{1,20}):(?P<index>[0-9]{1,4})"
+    r"(?::(?P<kind>[pv])(?P<id>[0-9]{1,19}))?"
+)
+_SAVED_KINDS = {"p": "photo", "v": "video"}
+
+
+@dataclass(frozen=True, slots=True)
+class SavedState:
+    """One press in the saved-items browser: who it belongs to, where in the list, and (🗑) which item."""
+
+    action: SavedAction
+    owner: int
+    index: int
+    item: tuple[str, int] | None = None
+    """(kind, Pexels id) of the item 🗑 removes: kind is "photo" or "video"."""
+
+    def encode(self) -> str:
+        """The custom_id."""
+        tail = f":{self.item[0][0]}{self.item[1]}" if self.item else ""
+        return f"{SAVED_PREFIX}{self.action}:{self.owner}:{self.index}{tail}"
+
+    @classmethod
+    def parse(cls, custom_id: str) -> SavedState:
+        """Parse an untrusted custom_id; ValueError on anything we would not have written."""
+        match = _SAVED.fullmatch(custom_id)
+        if not match:
+            raise ValueError("not one of our custom_ids")
+        action = SavedAction(match["action"])
+        item = (_SAVED_KINDS[match["kind"]], int(match["id"])) if match["kind"] else None
+        if (action is SavedAction.REMOVE) != (item is not None):
+            raise ValueError("only 🗑 carries an item")
+        return cls(action, _snowflake(match["owner"]), int(match["index"]), item)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,4 +1,8 @@
-"""The "Find photos" message menu: search phrases from a message, offered in a select, run as a search."""
+"""The "Find photos" message menu: search phrases from a message, offered in a select, run as a search.
+
+In a server, its settings apply as to /photo: phrases with a blocked word are not offered (nor searched,
+if the blocklist changed since), and the server's language is searched in.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +15,9 @@ from discord.ext import commands
 
 from bot import messages as M
 from bot.answer import Reply, answer_command, fail
+from bot.blocklist import find_blocked
 from bot.errors import BadInput, Expired
+from bot.features import check_blocked
 from bot.i18n import LocaleLike, tr
 from bot.keywords import find_phrases
 from bot.message_text import message_text
@@ -63,11 +69,15 @@ class Discover(commands.Cog):
     async def find_photos(self, interaction: Interaction, message: discord.Message) -> None:
         """Offer up to five photo searches drawn from the message's text (counts as a search for the cooldown)."""
         await self.bot.admission.admit(interaction, "search")
-        state = SelectState(interaction.user.id, pexels_locale(str(interaction.locale)))
+        server = await self.bot.server_settings.of(interaction)
+        state = SelectState(interaction.user.id, server.language or pexels_locale(str(interaction.locale)))
 
         async def menu() -> Reply:
             # In a worker thread, two at a time: ~7 ms a message, ~1.2 s for the first one in a process.
-            phrases = await find_phrases(message_text(message), limit=5)
+            found = await find_phrases(message_text(message), limit=5)
+            phrases = [p for p in found if find_blocked(p, server.blocked_words) is None]  # the server's blocklist
+            if found and not phrases:
+                check_blocked(interaction.locale, found[0], server)
             if not phrases:
                 raise BadInput(M.NO_TEXT)
             locale = interaction.locale
@@ -98,6 +108,8 @@ class Discover(commands.Cog):
             if not isinstance(values, list) or len(values) != 1 or values[0] not in offered(interaction.message):
                 raise Expired  # a value the menu never offered
             spec = SearchSpec(Kind.PHOTO, validate_query(str(values[0])), locale=state.locale)
+            if interaction.user.id == state.owner:  # someone else is refused by the owner check below
+                check_blocked(interaction.locale, spec.query, await self.bot.server_settings.of(interaction))
             await self.bot.admission.admit(interaction, "search", owner=state.owner)
             await self.bot.buttons.open_in_place(interaction, spec)
         except Exception as exc:

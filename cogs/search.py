@@ -1,7 +1,9 @@
 """/photo, /video and /curated: build the search from the options and hand it to the result buttons.
 
-Bad options raise `BadInput` before any cooldown is spent; every error reaches the command tree's one
-error handler (`bot.errors`).
+In a server, its settings apply (`bot.features`): a query with a blocked word is refused, results
+start private when the server says so (unless the searcher picked `private`), and the server's
+language is searched in unless the searcher picked `locale`. Bad options raise `BadInput` before any
+cooldown is spent; every error reaches the command tree's one error handler (`bot.errors`).
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.db import GuildConfig
+from bot.features import check_blocked
 from bot.i18n import language_name, tr
 from bot.vocab import (
     COLOURS,
@@ -48,11 +52,23 @@ async def locale_choices(interaction: Interaction, current: str) -> list[app_com
     return [app_commands.Choice(name=n, value=c) for n, c in named if typed in n.casefold()][:25]
 
 
+def _private(asked: bool | None, server: GuildConfig) -> bool:
+    """The searcher's `private` choice when they made one, else the server's default."""
+    return server.private_by_default if asked is None else asked
+
+
 class Search(commands.Cog):
     """Photo and video search."""
 
     def __init__(self, bot: PexelsBot) -> None:
         self.bot = bot
+
+    async def _server(self, interaction: Interaction, query: str | None) -> GuildConfig:
+        """The server's settings for this search; refuses (BadInput) a query with one of its blocked words."""
+        config = await self.bot.server_settings.of(interaction)
+        if query is not None:
+            check_blocked(interaction.locale, query, config)
+        return config
 
     @app_commands.command(name="photo", description="Find a photo on Pexels")
     @app_commands.describe(
@@ -71,19 +87,15 @@ class Search(commands.Cog):
         orientation: Orientation | None = None,
         size: Size | None = None,
         color: str | None = None,
-        private: bool = False,
+        private: bool | None = None,
         locale: str | None = None,
     ) -> None:
         """Find a photo on Pexels."""
-        spec = SearchSpec(
-            Kind.PHOTO,
-            validate_query(query),
-            orientation,
-            size,
-            parse_colour(color, interaction.locale),
-            resolve_locale(locale, str(interaction.locale)),
-        )
-        await self.bot.buttons.open(interaction, spec, private=private)
+        text, colour = validate_query(query), parse_colour(color, interaction.locale)
+        server = await self._server(interaction, text)
+        language = resolve_locale(locale or server.language, str(interaction.locale))
+        spec = SearchSpec(Kind.PHOTO, text, orientation, size, colour, language)
+        await self.bot.buttons.open(interaction, spec, private=_private(private, server))
 
     @app_commands.command(name="video", description="Find a video on Pexels")
     @app_commands.describe(
@@ -100,20 +112,22 @@ class Search(commands.Cog):
         query: app_commands.Range[str, 1, 100],
         orientation: Orientation | None = None,
         size: Size | None = None,
-        private: bool = False,
+        private: bool | None = None,
         locale: str | None = None,
     ) -> None:
         """Find a video on Pexels."""
-        spec = SearchSpec(
-            Kind.VIDEO, validate_query(query), orientation, size, None, resolve_locale(locale, str(interaction.locale))
-        )
-        await self.bot.buttons.open(interaction, spec, private=private)
+        text = validate_query(query)
+        server = await self._server(interaction, text)
+        language = resolve_locale(locale or server.language, str(interaction.locale))
+        spec = SearchSpec(Kind.VIDEO, text, orientation, size, None, language)
+        await self.bot.buttons.open(interaction, spec, private=_private(private, server))
 
     @app_commands.command(name="curated", description="Browse photos hand-picked by the Pexels team")
     @app_commands.describe(private="Browse privately and post only the photo you pick")
-    async def curated(self, interaction: Interaction, private: bool = False) -> None:
+    async def curated(self, interaction: Interaction, private: bool | None = None) -> None:
         """Browse photos hand-picked by the Pexels team."""
-        await self.bot.buttons.open(interaction, curated(), private=private)
+        server = await self._server(interaction, None)
+        await self.bot.buttons.open(interaction, curated(), private=_private(private, server))
 
     @commands.Cog.listener()
     async def on_interaction(self, interaction: Interaction) -> None:

@@ -63,7 +63,8 @@ BOT_VARIABLES = frozenset(variable.name for variable in VARIABLES) | {"NO_COLOR"
 
 
 def bot_environment(discord: FakeDiscord, pexels: FakePexels, **overrides: str) -> dict[str, str]:
-    """The environment an operator would set, pointing at the loopback servers."""
+    """The environment an operator would set, pointing at the loopback servers (and a database in memory, unless
+    `DATABASE_URL` is given: nothing is left behind in the working folder)."""
     env = {
         "DISCORD_TOKEN": discord.token,
         "PEXELS_API_KEY": pexels.api_key,
@@ -71,15 +72,20 @@ def bot_environment(discord: FakeDiscord, pexels: FakePexels, **overrides: str) 
         "DISCORD_GATEWAY_URL": discord.gateway_url,
         "PEXELS_API_URL": pexels.url,
         "LOG_LEVEL": "INFO",
+        "DATABASE_URL": "sqlite:///:memory:",
     }
     env.update(overrides)
     return env
 
 
 @contextlib.asynccontextmanager
-async def running_bot(settings: Settings, discord: FakeDiscord, *, sync: bool = True) -> AsyncIterator[PexelsBot]:
-    """Log in (syncing the commands, as `python -m bot sync` does), connect, wait for READY; close afterwards."""
-    bot = PexelsBot(settings, guild_ready_timeout=0.05)
+async def running_bot(
+    settings: Settings, discord: FakeDiscord, *, sync: bool = True, **bot_options: Any
+) -> AsyncIterator[PexelsBot]:
+    """Log in (syncing the commands, as `python -m bot sync` does), connect, wait for READY; close afterwards.
+
+    `bot_options` go to `PexelsBot` (for example `clock=` and `daily_interval=`)."""
+    bot = PexelsBot(settings, guild_ready_timeout=0.05, **bot_options)
     ready_before = len(discord.live_sessions)
     await bot.login(settings.discord_token.get())
     if sync:

@@ -514,3 +514,24 @@ def test_arbitrary_tokens_give_an_id_or_config_error(token: str) -> None:
         assert exc.variable == "DISCORD_TOKEN"
     else:
         assert app_id >= 0
+
+
+def test_database_url_defaults_to_a_sqlite_file_and_never_shows() -> None:
+    """DATABASE_URL: a SQLite file in the working folder unless set; PostgreSQL URLs (Heroku's too) are taken."""
+    assert load().database_url.get() == "sqlite:///pexbot.sqlite3"
+    assert load(DATABASE_URL="  ").database_url.get() == "sqlite:///pexbot.sqlite3"
+    heroku = "postgres://u:s3cret-UNIQUE@db.example:5432/pexbot"
+    settings = load(DATABASE_URL=heroku)
+    assert settings.database_url.get() == heroku
+    assert "s3cret-UNIQUE" not in repr(settings)
+
+
+@pytest.mark.parametrize(
+    "url", ["mysql://u:s3cret-UNIQUE@db.example/x", "sqlite://host/file.db", "postgresql://u:s3cret-UNIQUE@/x", "db"]
+)
+def test_a_database_url_the_bot_cannot_use_is_one_line_without_the_password(url: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load(DATABASE_URL=url)
+    assert caught.value.variable == "DATABASE_URL"
+    assert str(caught.value).startswith("DATABASE_URL: ") and "DATABASE_URL: DATABASE_URL" not in str(caught.value)
+    assert "s3cret-UNIQUE" not in str(caught.value)

@@ -25,7 +25,7 @@ async def test_browse_privately_then_post_publicly(make_rig: RigFactory) -> None
     picker = result_message(record)
     assert picker.ephemeral and picker.visible_to == user.id
     assert rig.discord.channel_messages(DEFAULT_CHANNEL, viewer=rig.user(2).id) == []
-    assert button_names(picker) == ["⏮", "◀", "1 / 240", "▶", "⏭", "🔀", "🗑", "📤", "View on Pexels"]
+    assert button_names(picker) == ["⏮", "◀", "1 / 240", "▶", "⏭", "🔀", "🗑", "⭐", "📤", "View on Pexels"]
 
     await rig.press(picker, "▶", user=user)
     picker = rig.discord.messages[picker.id]

@@ -44,7 +44,7 @@ async def test_photo_happy_path(rig: Rig) -> None:
     assert footer(message) == '1 / 240 · "Sunset"'
 
     emoji = [(b.get("emoji") or {}).get("name") or b.get("label") for b in message.buttons()]
-    assert emoji == ["⏮", "◀", "1 / 240", "▶", "⏭", "🔀", "🗑", "View on Pexels"]
+    assert emoji == ["⏮", "◀", "1 / 240", "▶", "⏭", "🔀", "🗑", "⭐", "View on Pexels"]
     disabled = {(b.get("emoji") or {}).get("name") for b in message.buttons() if b.get("disabled")}
     assert disabled == {"⏮", "◀"}
     assert message.button("View on Pexels")["url"] == photo["url"]

@@ -247,16 +247,24 @@ async def test_dotenv_is_read_after_the_environment(world: tuple[FakeDiscord, Fa
 
 
 def readme_commands() -> dict[str, dict[str, object]]:
-    """The commands the README documents: description and options (name, required, description, values)."""
+    """The commands the README documents: description and options (name, required, description, values); a group's
+    subcommands (`#### `/group sub` — …`) are its options, each with its own."""
     text = (ROOT / "README.md").read_text()
     commands: dict[str, dict[str, object]] = {}
     current: dict[str, object] | None = None
     for line in text.splitlines():
         heading = re.match(r"### `/(?P<name>[a-z]+)` — (?P<description>.+)$", line)
+        subcommand = re.match(r"#### `/(?P<group>[a-z]+) (?P<name>[a-z]+)` — (?P<description>.+)$", line)
         menu = re.match(r"### (?P<name>[A-Z][a-z ]+) — message menu$", line)
         if heading:
             current = {"type": 1, "description": heading["description"], "options": []}
             commands[heading["name"]] = current
+        elif subcommand:
+            current = {"name": subcommand["name"], "type": 1, "required": False, "values": "",
+                       "description": subcommand["description"], "options": []}  # fmt: skip
+            group = commands[subcommand["group"]]["options"]
+            assert isinstance(group, list)
+            group.append(current)
         elif menu:
             current = {"type": 3, "description": "", "options": []}
             commands[menu["name"]] = current
@@ -301,6 +309,24 @@ async def test_sync_to_something_that_is_not_a_server_id(tmp_path: Path, guild: 
     assert "Copy Server ID" in line and out == ""
 
 
+def same_options(options: list[dict[str, object]], documented: object) -> None:
+    """The synced options (or subcommands, with theirs) are the documented ones, in order."""
+    assert isinstance(documented, list)
+    assert [o["name"] for o in options] == [o["name"] for o in documented]
+    for option, described in zip(options, documented, strict=True):
+        assert option.get("required", False) == described["required"], option["name"]
+        assert option["description"] == described["description"], option["name"]
+        if option.get("type") == 1:
+            assert described.get("type") == 1, f"{option['name']} is a subcommand"
+            same_options(option.get("options", []), described["options"])  # type: ignore[arg-type]
+            continue
+        choices = [c["value"] for c in option.get("choices", [])]  # type: ignore[attr-defined]
+        values = re.findall(r"`([^`]+)`", described["values"].split(";")[0])
+        if choices:
+            assert choices == values, option["name"]
+        assert bool(option.get("autocomplete")) == described["values"].startswith("autocomplete"), option["name"]
+
+
 @pytest.mark.parametrize("guild", [None, 661720242585600001])
 async def test_sync_registers_exactly_what_the_readme_lists(
     world: tuple[FakeDiscord, FakePexels, Path], guild: int | None
@@ -318,16 +344,7 @@ async def test_sync_registers_exactly_what_the_readme_lists(
         doc = documented[command["name"]]
         assert command.get("type", 1) == doc["type"]
         assert command["description"] == doc["description"]
-        options = command.get("options", [])
-        assert [o["name"] for o in options] == [o["name"] for o in doc["options"]]  # type: ignore[attr-defined]
-        for option, described in zip(options, doc["options"], strict=True):  # type: ignore[call-overload]
-            assert option.get("required", False) == described["required"], option["name"]
-            assert option["description"] == described["description"], option["name"]
-            choices = [c["value"] for c in option.get("choices", [])]
-            values = re.findall(r"`([^`]+)`", described["values"].split(";")[0])
-            if choices:
-                assert choices == values, option["name"]
-            assert bool(option.get("autocomplete")) == described["values"].startswith("autocomplete"), option["name"]
+        same_options(command.get("options", []), doc["options"])
     if guild is None:
         assert discord_fake.guild_commands == {}
     assert pexels.count() == 0

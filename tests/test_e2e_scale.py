@@ -92,7 +92,7 @@ async def test_two_shards_share_cache_quota_and_presses(cluster: Cluster) -> Non
     assert shards == [(0, 2), (1, 2)]
     started = sorted(s.created_at for s in cluster.discord.live_sessions)
     assert started[1] - started[0] >= 5.0, "IDENTIFYs are paced through Redis: one per 5 s for the app"
-    assert len(cluster.discord.global_commands) == 5, "synced once, before the processes started"
+    assert len(cluster.discord.global_commands) == 8, "synced once, before the processes started"
 
     first = await cluster.search("glacier", guild=DEFAULT_GUILD)
     assert public(first) and cluster.pexels.count() == 1

@@ -527,7 +527,7 @@ def _options(payload: dict[str, Any]) -> list[dict[str, Any]]:
 async def test_sync_payload_localises_every_command_for_each_language_and_leaves_english_alone() -> None:
     payloads = await _payloads(CommandTranslator())
     by_name = {p["name"]: p for p in payloads}
-    assert set(by_name) == {"photo", "video", "curated", "about", "Find photos"}
+    assert set(by_name) == {"photo", "video", "curated", "about", "Find photos", "settings", "saved", "daily"}
     assert by_name["photo"]["name_localizations"]["ja"] == "写真"
     assert by_name["photo"]["description_localizations"]["de"] == "Finde ein Foto auf Pexels"
     assert by_name["Find photos"]["name_localizations"]["pt-BR"] == "Buscar fotos"

@@ -26,6 +26,7 @@ from bot.ui import (
     POST,
     PREVIOUS,
     RANDOM,
+    SAVE,
     photo_embed,
     result_embed,
     result_view,
@@ -368,8 +369,11 @@ async def test_result_view_layout(private: bool) -> None:
     spec = SearchSpec(Kind.PHOTO, "sunset", colour="#ffaa00")
     view = result_view(Slot(photo, 2, 240, spec), owner=4242, private=private)
     found = buttons(view)
-    expected = [FIRST, PREVIOUS, "3 / 240", NEXT, LAST, RANDOM, DELETE, *([POST] if private else []), "View on Pexels"]
+    expected = [FIRST, PREVIOUS, "3 / 240", NEXT, LAST, RANDOM, DELETE, SAVE, *([POST] if private else [])]
+    expected.append("View on Pexels")
     assert [face(b) for b in found] == expected
+    rows = [len(row["components"]) for row in view.to_components()]
+    assert rows == [5, 5 if private else 4], "Discord allows five buttons a row"
     link = found[-1]
     assert link.style is discord.ButtonStyle.link
     assert link.url == photo.url

@@ -49,6 +49,11 @@ API reference (FakeDiscord; all interaction methods return an InteractionRecord 
     World:   add_guild(id, *, installed=True, channel_id=None, name, locale, features, bot_permissions) -> FakeGuild
              await join_guild(guild); add_channel(cid, guild_id); dm_channel_for(user); user_dm(a, b);
              group_dm([users], name=None); install_for_user(user); uninstall_for_user(user)
+             set_bot_overwrite(channel_id, *, allow=0, deny=0) (a channel overwrite for the bot's member);
+             bot_permissions_in(channel_id) (the guild's bot_permissions with it applied; ADMINISTRATOR passes
+             all): what app_permissions says there, what GET /channels/{id}, /guilds/{id}/roles and
+             /guilds/{id}/members/{bot} let the bot compute, and what channel messages need (no View Channel:
+             403/50001, no Send Messages: 403/50013; Embed Links is not enforced)
     Act:     slash(name, options, *, user, guild_id=DEFAULT_GUILD, channel_id=None, locale, at=None, late=0.0,
                    installs=None, subcommand=None); autocomplete(name, options, focused, …);
              message_command(name, target, *, user, late, installs); user_command(name, target, *, user, …);
@@ -56,6 +61,10 @@ API reference (FakeDiscord; all interaction methods return an InteractionRecord 
              submit_modal(opened_by, values, *, shape=None|"row"|"label", late)
              forge(itype, data, *, user, guild_id, channel_id, message=None, opened_by=None, late, installs)
              (data exactly as given: wrong option types, unknown commands, custom_ids not on the message)
+             Options: str, int, float, bool, FakeUser for user options, a channel id for channel options
+             (checked against `channel_types`; resolved with the invoking member's permissions, as Discord does).
+             A command with `default_member_permissions` is offered in servers only to members who have them
+             (or ADMINISTRATOR): otherwise PermissionError.
              `late=N`: the interaction was created N s before delivery (its snowflake is N s old).
     Targets: post_message(cid, *, author, content, embeds, components, flags, poll, message_snapshots);
              post_user_message(cid, content, *, author); post_forward(cid, original, *, author);

@@ -82,6 +82,7 @@ class FakeDiscord(GatewayMixin, InteractionsMixin, RestMixin):
         self.channels: dict[int, dict[str, Any]] = {}
         self.channel_contexts: dict[int, int] = {}  # channel id -> interaction context (0, 1, 2)
         self.user_installs: set[int] = set()  # users who added the app to their account
+        self.bot_overwrites: dict[int, tuple[int, int]] = {}  # channel id -> (allow, deny) for the bot's member
         self.global_commands: list[dict[str, Any]] = []
         self.guild_commands: dict[int, list[dict[str, Any]]] = {}
         self.syncs: list[tuple[int | None, list[dict[str, Any]]]] = []  # every accepted PUT of commands

@@ -11,6 +11,7 @@ from typing import Any
 
 from tests.fakes.discord.records import InteractionRecord
 from tests.fakes.discord.wire import (
+    ADMINISTRATOR,
     ALL_PERMISSIONS,
     APPLICATION_COMMAND,
     ATTACHMENT_SIZE_LIMIT,
@@ -126,6 +127,22 @@ class InteractionsMixin:
             self.channel_contexts[channel_id] = GUILD_CONTEXT
         self.channels[channel_id] = ch
         return ch
+
+    def set_bot_overwrite(self, channel_id: int, *, allow: int = 0, deny: int = 0) -> None:
+        """A permission overwrite for the bot's member in a guild channel (what a server admin sets on a channel)."""
+        self.bot_overwrites[channel_id] = (allow, deny)
+
+    def bot_permissions_in(self, channel_id: int) -> int:
+        """The bot's permissions in a guild channel: its guild permissions with the channel's overwrite applied."""
+        ch = self.channels.get(channel_id) or {}
+        guild = self.guilds.get(int(ch["guild_id"])) if ch.get("guild_id") else None
+        if guild is None:
+            return 0
+        base = guild.bot_permissions
+        if base & ADMINISTRATOR:
+            return ALL_PERMISSIONS
+        allow, deny = self.bot_overwrites.get(channel_id, (0, 0))
+        return (base & ~deny) | allow
 
     def dm_channel_for(self, user: FakeUser) -> int:
         """The id of the bot's DM channel with `user` (registered on first use)."""
@@ -322,6 +339,7 @@ class InteractionsMixin:
         focused: str | None,
         resolved: dict[str, dict[str, Any]],
         guild: bool,
+        member_permissions: int = ALL_PERMISSIONS,
     ) -> list[dict[str, Any]]:
         out: list[dict[str, Any]] = []
         by_name = {o["name"]: o for o in schema or []}
@@ -343,7 +361,31 @@ class InteractionsMixin:
                 resolved.setdefault("users", {})[str(value.id)] = value.to_user()
                 if guild:
                     resolved.setdefault("members", {})[str(value.id)] = value.to_member(with_user=False)
-            elif otype in (7, 8, 9, 11):
+            elif otype == 7:
+                ch = self.channels.get(value) if isinstance(value, int) else None
+                if ch is None or not guild or ch.get("guild_id") is None:
+                    raise TypeError(f"option {name!r} is a channel option; pass the id of a channel of this server")
+                allowed_types = spec.get("channel_types") if spec else None
+                if allowed_types and ch["type"] not in allowed_types:
+                    raise ValueError(f"channel {value} (type {ch['type']}) is not offered for {name!r}")
+                entry["value"] = str(value)
+                resolved.setdefault("channels", {})[str(value)] = {
+                    key: ch.get(key)
+                    for key in (
+                        "id",
+                        "name",
+                        "type",
+                        "guild_id",
+                        "parent_id",
+                        "nsfw",
+                        "position",
+                        "rate_limit_per_user",
+                        "topic",
+                        "last_message_id",
+                        "flags",
+                    )
+                } | {"permissions": str(member_permissions)}  # the invoking member's, as Discord sends them
+            elif otype in (8, 9, 11):
                 raise NotImplementedError(f"option type {otype} ({name!r}) is not modelled by the fake")
             else:
                 ok = {
@@ -386,7 +428,7 @@ class InteractionsMixin:
             return PRIVATE_CHANNEL_APP_PERMISSIONS
         assert place.guild is not None
         if place.guild.installed:
-            return place.guild.bot_permissions
+            return self.bot_permissions_in(place.channel_id)
         return USER_INSTALL_GUILD_APP_PERMISSIONS & user.permissions
 
     def _channel_for(self, place: Place, user: FakeUser) -> dict[str, Any]:
@@ -546,8 +588,14 @@ class InteractionsMixin:
         schema: list[dict[str, Any]] | None = None if cmd is None else list(cmd.get("options") or [])
         schema, chain = self._descend(name, schema, subcommand)
         resolved: dict[str, dict[str, Any]] = {}
+        self._check_member_permissions(name, cmd, place, user)
         leaf = self._build_options(
-            schema, options or {}, focused=None, resolved=resolved, guild=place.guild is not None
+            schema,
+            options or {},
+            focused=None,
+            resolved=resolved,
+            guild=place.guild is not None,
+            member_permissions=user.permissions,
         )
         data = self._command_data(name, 1, cmd, cmd_guild, self._nest(chain, leaf), resolved)
         return await self._launch(
@@ -562,6 +610,15 @@ class InteractionsMixin:
             name=name,
             message_type=20,
         )
+
+    @staticmethod
+    def _check_member_permissions(name: str, cmd: dict[str, Any] | None, place: Place, user: FakeUser) -> None:
+        """A command with `default_member_permissions` is offered in servers only to members who have them."""
+        needed = None if cmd is None else cmd.get("default_member_permissions")
+        if needed is None or place.context != GUILD_CONTEXT or user.permissions & ADMINISTRATOR:
+            return
+        if int(needed) & ~user.permissions:
+            raise PermissionError(f"/{name} needs permissions {needed}; user {user.id} lacks some (not offered)")
 
     @staticmethod
     def _descend(

@@ -25,10 +25,13 @@ from tests.fakes.discord.wire import (
     LOADING,
     MAX_FOLLOWUPS,
     MISSING_ACCESS,
+    MISSING_PERMISSIONS,
+    SEND_MESSAGES,
     UNKNOWN_INTERACTION,
     UNKNOWN_MESSAGE,
     UNKNOWN_WEBHOOK,
     USER_INSTALL_MAX_FOLLOWUPS,
+    VIEW_CHANNEL,
     HttpError,
     StoredMessage,
     error,
@@ -269,6 +272,9 @@ class RestMixin:
             r"/gateway/bot",
             r"/applications/\d+(?:/guilds/\d+)?/commands",
             r"/channels/\d+/messages(?:/\d+)?",
+            r"/channels/\d+",
+            r"/guilds/\d+/roles",
+            r"/guilds/\d+/members/\d+",
         )
         if not any(re.fullmatch(r, p) for r in bot_routes):
             return self._unexpected(call, 404)
@@ -302,7 +308,47 @@ class RestMixin:
                 None,
                 lambda: self._channel_messages_route(channel_id, message_id, call),
             )
+        if m == "GET" and (match := re.fullmatch(r"/channels/(\d+)", p)):
+            return self._get_channel(int(match[1]))
+        if m == "GET" and (match := re.fullmatch(r"/guilds/(\d+)/(roles|members/(\d+))", p)):
+            return self._guild_route(int(match[1]), None if match[3] is None else int(match[3]))
         return self._unexpected(call, 405)
+
+    def _installed_guild(self, guild_id: int | None) -> Any:
+        guild = None if guild_id is None else self.guilds.get(guild_id)
+        if guild is None or not guild.installed:
+            raise error(403, MISSING_ACCESS, "Missing Access")
+        return guild
+
+    def _get_channel(self, channel_id: int) -> web.Response:
+        """GET /channels/{id}: a guild channel with its permission overwrites (only the bot's are modelled)."""
+        ch = self.channels.get(channel_id)
+        if ch is None:
+            raise error(404, 10003, "Unknown Channel")
+        if ch.get("guild_id") is None:
+            return json_response(200, ch)
+        self._installed_guild(int(ch["guild_id"]))
+        if not self.bot_permissions_in(channel_id) & VIEW_CHANNEL:
+            raise error(403, MISSING_ACCESS, "Missing Access")
+        allow, deny = self.bot_overwrites.get(channel_id, (0, 0))
+        overwrites = []
+        if allow or deny:
+            overwrites.append({"id": str(self.app_id), "type": 1, "allow": str(allow), "deny": str(deny)})
+        return json_response(200, {**ch, "permission_overwrites": overwrites})
+
+    def _guild_route(self, guild_id: int, member_id: int | None) -> web.Response:
+        """GET /guilds/{id}/roles and /guilds/{id}/members/{user}: @everyone, the bot's role and the bot's member."""
+        guild = self._installed_guild(guild_id)
+        created = self._guild_create(guild)
+        everyone, bot_role = created["roles"]
+        # The guild-wide permissions the bot has are `bot_permissions` (as app_permissions says): @everyone grants
+        # no more than that.
+        roles = [{**everyone, "permissions": str(guild.everyone_permissions & guild.bot_permissions)}, bot_role]
+        if member_id is None:
+            return json_response(200, roles)
+        if member_id != self.app_id:
+            raise error(404, 10007, "Unknown Member")
+        return json_response(200, created["members"][0])
 
     def _unexpected(self, call: Call, status: int) -> web.Response:
         self.unexpected_calls.append(call)
@@ -778,6 +824,12 @@ class RestMixin:
         body: dict[str, Any] = call.json if isinstance(call.json, dict) else {}
         if message_id is None:
             if call.method == "POST":
+                if context == GUILD_CONTEXT:
+                    granted = self.bot_permissions_in(channel_id)
+                    if not granted & VIEW_CHANNEL:
+                        raise error(403, MISSING_ACCESS, "Missing Access")
+                    if not granted & SEND_MESSAGES:
+                        raise error(403, MISSING_PERMISSIONS, "Missing Permissions")
                 if int(body.get("flags") or 0) & EPHEMERAL:
                     raise form_error("flags", "MESSAGE_FLAGS_INVALID", "bots cannot send ephemeral channel messages")
                 validate_message({**body, "attachments": body.get("attachments") or call.files})
