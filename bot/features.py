@@ -48,6 +48,9 @@ def server_group(name: str, description: str) -> app_commands.Group:
 class Refusal(BotError):
     """A refusal whose message is already in the reader's language."""
 
+    def user_message(self, locale: LocaleLike = None) -> str:
+        return str(self)
+
 
 def server_of(interaction: discord.Interaction[Any]) -> int:
     """The id of the server the command is used in, which must have added the bot (else a clear refusal)."""
