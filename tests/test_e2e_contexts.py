@@ -416,9 +416,14 @@ async def test_about_shows_the_install_counts(rig: Rig) -> None:
 
 
 async def test_sync_registers_every_command_for_every_install_and_context(rig: Rig) -> None:
-    """Every command, the message menu included, registers integration_types [0, 1] and contexts [0, 1, 2]."""
-    commands = rig.discord.global_commands
-    assert {c["name"] for c in commands} == {"photo", "video", "curated", "about", "Find photos"}
-    for command in commands:
-        assert command["integration_types"] == [0, 1], command["name"]
-        assert command["contexts"] == [0, 1, 2], command["name"]
+    """Every command usable anywhere, the message menu and /saved included, registers integration_types [0, 1] and
+    contexts [0, 1, 2]; /settings and /daily, which configure a server, only a server install in servers."""
+    commands = {c["name"]: c for c in rig.discord.global_commands}
+    everywhere = {"photo", "video", "curated", "about", "Find photos", "saved"}
+    assert set(commands) == everywhere | {"settings", "daily"}
+    for name in everywhere:
+        assert commands[name]["integration_types"] == [0, 1], name
+        assert commands[name]["contexts"] == [0, 1, 2], name
+    for name in ("settings", "daily"):
+        assert commands[name]["integration_types"] == [0], name
+        assert commands[name]["contexts"] == [0], name

@@ -77,7 +77,7 @@ async def test_a_german_client_reads_german_on_its_result_and_pages_through_it(r
         "[Fotos bereitgestellt von Pexels](https://www.pexels.com)"
     )
     assert footer(message) == '1 / 240 · "Katze"'
-    assert labels(message) == ["⏮", "◀", "1 / 240", "▶", "⏭", "🔀", "🗑", "Auf Pexels ansehen"]
+    assert labels(message) == ["⏮", "◀", "1 / 240", "▶", "⏭", "🔀", "🗑", "⭐", "Auf Pexels ansehen"]
 
     await rig.press(message, "▶", user=rig.user(1), locale="de")
     current = rig.discord.messages[message.id]
@@ -109,7 +109,7 @@ async def test_a_japanese_client_reads_japanese_and_jumps_with_full_width_digits
         "[写真提供: Pexels](https://www.pexels.com)"
     )
     assert footer(message) == '1 / 240 · "夕焼け"'
-    assert labels(message) == ["⏮", "◀", "1 / 240", "▶", "⏭", "🔀", "🗑", "📤", "Pexels で見る"]
+    assert labels(message) == ["⏮", "◀", "1 / 240", "▶", "⏭", "🔀", "🗑", "⭐", "📤", "Pexels で見る"]
     assert message.button("📤")["label"] == "投稿"
 
     await rig.press(message, "▶", user=rig.user(1), locale="ja")
