@@ -211,15 +211,16 @@ def _redis_url(name: str, raw: str) -> Secret:
 
 
 def _database_url(name: str, raw: str) -> Secret:
-    expected = "expected sqlite:///PATH, postgresql://USER:PASSWORD@HOST/DB or postgres://… (the URL is not shown)"
+    from bot.db import InvalidDatabaseURL, parse_database_url  # imported here: only the commands that need it pay
+
     try:
-        parts = urlsplit(raw)
-        parts.port  # noqa: B018  (raises ValueError on a port that is not a number)
+        parse_database_url(raw)
+    except InvalidDatabaseURL as exc:  # its message never contains the password
+        raise ConfigError(name, re.sub(r"^DATABASE_URL:? ", "", str(exc))) from None
+    try:
+        urlsplit(raw).port  # noqa: B018  (raises ValueError on a port that is not a number)
     except ValueError:
-        raise ConfigError(name, expected) from None
-    sqlite = parts.scheme == "sqlite" and raw.startswith("sqlite:///") and len(raw) > len("sqlite:///")
-    if not sqlite and parts.scheme not in ("postgresql", "postgres"):
-        raise ConfigError(name, expected)
+        raise ConfigError(name, "its port is not a number (the URL is not shown)") from None
     return Secret(raw)
 
 
@@ -360,7 +361,9 @@ VARIABLES: tuple[Variable, ...] = (
         "DATABASE_URL",
         "sqlite:///pexbot.sqlite3",
         _database_url,
-        "the bot's database: `sqlite:///PATH` (a file) or `postgresql://…` / `postgres://…`",
+        "where server settings, saved items and daily schedules live: a SQLite file (`sqlite:///relative.db`, "
+        "`sqlite:////absolute.db`, created on first start) or PostgreSQL (`postgresql://user:password@host:5432/name`; "
+        "Heroku's `postgres://` works too)",
     ),
     Variable(
         "REDIS_URL",

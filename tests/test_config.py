@@ -127,7 +127,7 @@ def test_the_new_variables_are_read() -> None:
     assert (settings.log_format, settings.metrics_port, settings.metrics_host) == ("json", 9464, "127.0.0.1")
     assert settings.database_url.get() == "postgres://pexbot:s3cret-UNIQUE@db.example:5432/pexbot"
     assert "s3cret-UNIQUE" not in repr(settings)
-    for url in ("postgresql://localhost/pexbot", "postgresql:///pexbot", "sqlite:////var/lib/pexbot.db"):
+    for url in ("postgresql://localhost/pexbot", "sqlite:////var/lib/pexbot.db"):
         assert load(DATABASE_URL=url).database_url.get() == url
 
 
