@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import zlib
+from dataclasses import replace
+
 import orjson
 import pytest
 
@@ -11,7 +14,7 @@ from bot.service import SearchService
 from bot.state import State
 from bot.store import ResultStore
 from bot.vocab import Kind, SearchSpec
-from bot.wire import CHUNK_FORMAT, decode_chunk, encode_chunk
+from bot.wire import CHUNK_DICTIONARY, CHUNK_FORMAT, decode_chunk, encode_chunk
 from tests.fakes.pexels import FakePexels
 
 FAKE = FakePexels()  # never started: only its deterministic content generators are used here
@@ -108,5 +111,24 @@ def test_encoding_round_trips_and_names_its_format() -> None:
     items = tuple(Photo.from_api(FAKE.photo("fox", i)) for i in range(80))
     chunk = Chunk(items, 8000, True, end=150)
     raw = encode_chunk(chunk)
-    assert orjson.loads(raw)["v"] == CHUNK_FORMAT
+    assert orjson.loads(zlib.decompressobj(15, CHUNK_DICTIONARY).decompress(raw))["v"] == CHUNK_FORMAT
     assert decode_chunk(Kind.PHOTO, raw) == chunk
+    assert len(raw) <= 5 * 1024  # a day of quota (4,800 chunks) fits in the smallest hosted Redis plans
+
+
+def test_links_of_another_shape_are_kept_whole() -> None:
+    photo = Photo.from_api(FAKE.photo("fox", 0))
+    odd = replace(
+        photo,
+        url="https://www.pexels.com/photo/no-id-here/",
+        image="https://images.pexels.com/photos/1/other.png",
+        photographer_url="https://www.pexels.com/fr-fr/@someone",
+    )
+    for chunk in (Chunk((photo, odd), 2, False), Chunk((replace(photo, photographer_url=""),), 1, False)):
+        assert decode_chunk(Kind.PHOTO, encode_chunk(chunk)) == chunk
+
+
+def test_a_corrupt_compressed_chunk_is_a_miss() -> None:
+    raw = encode_chunk(Chunk((Photo.from_api(FAKE.photo("fox", 0)),), 1, False))
+    assert decode_chunk(Kind.PHOTO, raw[:-8]) is None
+    assert decode_chunk(Kind.PHOTO, zlib.compress(b"[1, 2]")) is None
