@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import shutil
 import signal
 import tracemalloc
 from pathlib import Path
@@ -85,6 +86,7 @@ async def run(results: int, plateau_queries: int, bot_root: Path = ROOT, *, user
             settled = await probe(child, stats_file)
             opened = [m for m in list(w.discord.messages.values())[first_message:] if m.embeds and m.buttons()]
             still_work = await _press_old(load, opened[:20])
+            footprint = await _search_footprint(load, child, stats_file, plateau_queries)
 
             plateau: list[dict[str, Any]] = []
             step = max(1, plateau_queries // 10)
@@ -139,6 +141,7 @@ async def run(results: int, plateau_queries: int, bot_root: Path = ROOT, *, user
             "probe_before": base,
             "probe_after": settled,
         },
+        "chunk_footprint": {**footprint, **chunk_bytes()},
         "plateau": {
             "cache_max_entries": CACHE_BOUND,
             "samples": plateau,
@@ -147,6 +150,58 @@ async def run(results: int, plateau_queries: int, bot_root: Path = ROOT, *, user
             "rss_second_half_max_mb": max(p["rss_mb"] for p in second_half) if second_half else None,
         },
     }
+
+
+FOOTPRINT_FILL = 70
+"""New searches made before the footprint is measured: they fill the bot's memo of decoded chunks (64)."""
+FOOTPRINT_SEARCHES = 120
+"""New searches whose RSS growth is the footprint (5 + 70 + 120 entries stay below CACHE_BOUND)."""
+
+
+async def _search_footprint(load: Load, child: Child, stats_file: Path, most: int) -> dict[str, Any]:
+    """RSS growth per new search once the decoded memo is full: what each cached 80-result chunk costs."""
+    rate = 150.0
+    fill, count = min(FOOTPRINT_FILL, most), min(FOOTPRINT_SEARCHES, most)
+    await load.run("uncached", rate, fill / rate)
+    before = await probe(child, stats_file)
+    measured = await load.run("uncached", rate, count / rate)
+    after = await probe(child, stats_file)
+    return {
+        "searches": measured.sent,
+        "rss_bytes_per_new_search": round((after["rss"] - before["rss"]) / measured.sent),
+        "cache_entries_before_after": [before.get("cache_entries"), after.get("cache_entries")],
+    }
+
+
+def chunk_bytes() -> dict[str, Any]:
+    """An 80-photo chunk of the fake's as the bot caches it: its bytes, and Redis' MEMORY USAGE of the key."""
+    from bot.models import Chunk, Photo
+    from bot.wire import encode_chunk
+    from tests.fakes.pexels import FakePexels
+
+    photos = tuple(Photo.from_api(p) for p in FakePexels().photos_for_page("sunset sky", 1, 80))
+    raw = encode_chunk(Chunk(photos, 8000, True))
+    out: dict[str, Any] = {"encoded_bytes": len(raw), "redis_memory_usage_bytes": None}
+    binary = shutil.which("redis-server")
+    if binary is None:  # the figure is left out, and why
+        out["redis_error"] = "redis-server is not on PATH"
+        return out
+    import redis
+
+    from tests.redis_server import RedisServer
+
+    server = RedisServer(binary)
+    server.start()
+    key = f"pexbot:v1:cache:search:{'0' * 12}:1"  # the shape of the bot's keys (bot/state/redis.py)
+    try:
+        client = redis.Redis.from_url(server.url)
+        client.set(key, raw, ex=86400)
+        out["redis_memory_usage_bytes"] = client.memory_usage(key)
+        client.close()
+    finally:
+        server.stop()
+        server.cleanup()
+    return out
 
 
 async def _press_old(load: Load, messages: list[Any]) -> str:
