@@ -16,8 +16,8 @@ from bot.wire import decode_chunk, encode_chunk
 log = logging.getLogger(__name__)
 
 DECODED_CHUNKS = 64
-"""Decoded chunks kept beside the cache (about 40 KB each decoded, 3 KB cached): the ones being browsed right now. They also serve
-page turns while the shared cache can't (Redis down), until their own TTL ends."""
+"""Decoded chunks kept beside the cache (about 40 KB each, against 3 KB cached): the ones being browsed right now.
+They also serve page turns while the shared cache can't (Redis down), until their own TTL ends."""
 EMPTY_TTL = 3600
 CURATED_TTL = 3600
 """Pexels adds curated photos every hour."""
