@@ -272,6 +272,8 @@ def _item_row(item: Item) -> list[Any]:
 
 
 def _item(kind: Kind, row: object) -> Item:
+    if kind is not Kind.VIDEO and type(row) is list and len(row) == len(PHOTO_FIELDS):
+        return Photo(*row)  # the usual row: every field, in order (the same as the general path below, faster)
     if kind is Kind.VIDEO:
         values = _values(row, VIDEO_FIELDS)
         values["file"] = VideoFile(**_values(values["file"], VIDEO_FILE_FIELDS)) if values["file"] else None
@@ -314,15 +316,15 @@ def _long_profile(short: str) -> str:
 
 
 def _compact_row(item: Item) -> list[Any]:
-    row = _item_row(item)
     if isinstance(item, Video):
+        row = _item_row(item)
         row[1] = _short_page(item.url, item.id, "video")
         row[5] = _short_profile(item.user_url)
-    else:
-        row[1] = _short_page(item.url, item.id, "photo")
-        row[2] = "" if item.image == _IMAGE.format(id=item.id) else item.image
-        row[4] = _short_profile(item.photographer_url)
-    return row
+        return row
+    pid = item.id  # PHOTO_FIELDS' order, written out: this runs 80 times per search
+    image = "" if item.image == _IMAGE.format(id=pid) else item.image
+    url, profile = _short_page(item.url, pid, "photo"), _short_profile(item.photographer_url)
+    return [pid, url, image, item.photographer, profile, item.colour, item.alt, item.width, item.height]
 
 
 def _expand_row(kind: Kind, row: object) -> object:
@@ -354,7 +356,7 @@ def encode_chunk(chunk: Chunk) -> bytes:
     }
     if chunk.end is not None:
         payload["e"] = chunk.end
-    packer = zlib.compressobj(9, zlib.DEFLATED, 15, 9, zlib.Z_DEFAULT_STRATEGY, CHUNK_DICTIONARY)
+    packer = zlib.compressobj(6, zlib.DEFLATED, 15, 9, zlib.Z_DEFAULT_STRATEGY, CHUNK_DICTIONARY)
     return packer.compress(orjson.dumps(payload)) + packer.flush()
 
 
