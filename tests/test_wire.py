@@ -132,3 +132,34 @@ def test_a_corrupt_compressed_chunk_is_a_miss() -> None:
     raw = encode_chunk(Chunk((Photo.from_api(FAKE.photo("fox", 0)),), 1, False))
     assert decode_chunk(Kind.PHOTO, raw[:-8]) is None
     assert decode_chunk(Kind.PHOTO, zlib.compress(b"[1, 2]")) is None
+
+
+class DownableCache:
+    """A dict cache that can become unreachable (every get a miss), as Redis does when it goes away."""
+
+    def __init__(self) -> None:
+        self.values: dict[str, bytes] = {}
+        self.down = False
+
+    async def get(self, key: str) -> bytes | None:
+        return None if self.down else self.values.get(key)
+
+    async def set(self, key: str, value: bytes, ttl: float) -> None:
+        if not self.down:
+            self.values[key] = value
+
+
+async def test_a_result_being_browsed_outlives_a_stream_of_new_searches_in_memory() -> None:
+    cache, fetch = DownableCache(), Fetches()
+    store = ResultStore(cache, fetch, ttl=600)
+    browsed = SearchSpec(Kind.PHOTO, "browsed all along")
+    await store.chunk(browsed, 1)
+    await store.chunk(browsed, 1)  # a page turn: it is being browsed
+    for n in range(200):
+        await store.chunk(SearchSpec(Kind.PHOTO, f"searched once {n}"), 1)
+    cache.down = True
+    fetch.fail = True
+    chunk = await store.chunk(browsed, 1)  # served from this process's memory, without Pexels
+    assert chunk.items[0].id == Photo.from_api(FAKE.photo(browsed.query, 0)).id
+    with pytest.raises(PexelsUnavailable):
+        await store.chunk(SearchSpec(Kind.PHOTO, "searched once 0"), 1)  # a one-off search is not kept
