@@ -18,9 +18,9 @@ log = logging.getLogger(__name__)
 DECODED_CHUNKS = 64
 """Decoded chunks kept beside the cache (about 40 KB each, against 3 KB cached): the ones being browsed right now.
 They also serve page turns while the shared cache can't (Redis down), until their own TTL ends."""
-NEW_CHUNKS = 16
+NEW_CHUNKS = 32
 """Decoded chunks seen once only, kept apart until a second use: a stream of new searches must not push out the
-chunks being browsed (segmented LRU). 80 decoded chunks at most in all."""
+chunks being browsed (segmented LRU). 96 decoded chunks at most in all."""
 EMPTY_TTL = 3600
 CURATED_TTL = 3600
 """Pexels adds curated photos every hour."""
@@ -97,11 +97,15 @@ class ResultStore:
             return memo[1]
         chunk = decode_chunk(spec.kind, raw)
         if chunk is not None:
-            self._remember(key, raw, chunk, self._ttl_for(spec, chunk))
+            # Read back from the cache: its second use at least (the first stored it, maybe in another process).
+            memo = (raw, chunk, self._clock() + self._ttl_for(spec, chunk))
+            self._new.pop(key, None)
+            self._decoded[key] = memo
+            self._used_again(key, memo)
         return chunk
 
     def _remember(self, key: str, raw: bytes, chunk: Chunk, ttl: float) -> None:
-        """Keep a decoding used once so far (a second use moves it among the chunks being browsed)."""
+        """Keep the decoding of a chunk just fetched (a second use moves it among the chunks being browsed)."""
         self._decoded.pop(key, None)
         self._new[key] = (raw, chunk, self._clock() + ttl)
         self._new.move_to_end(key)

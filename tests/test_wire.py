@@ -155,7 +155,7 @@ async def test_a_result_being_browsed_outlives_a_stream_of_new_searches_in_memor
     browsed = SearchSpec(Kind.PHOTO, "browsed all along")
     await store.chunk(browsed, 1)
     await store.chunk(browsed, 1)  # a page turn: it is being browsed
-    for n in range(200):
+    for n in range(200):  # more than both segments hold
         await store.chunk(SearchSpec(Kind.PHOTO, f"searched once {n}"), 1)
     cache.down = True
     fetch.fail = True
