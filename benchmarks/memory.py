@@ -109,6 +109,7 @@ async def run(results: int, plateau_queries: int, bot_root: Path = ROOT, *, user
         finally:
             await stop_serving(w, child)
 
+    floor_footprint = await _floor_search_footprint(plateau_queries, bot_root, users)
     opened_count = opening.sent
     rss_growth = settled["rss"] - base["rss"]
     dedupe_growth = (settled.get("dedupe_entries", 0) - base.get("dedupe_entries", 0)) * per_id
@@ -141,7 +142,13 @@ async def run(results: int, plateau_queries: int, bot_root: Path = ROOT, *, user
             "probe_before": base,
             "probe_after": settled,
         },
-        "chunk_footprint": {**footprint, **chunk_bytes()},
+        "chunk_footprint": {
+            **footprint,
+            "floor_rss_bytes_per_new_search": floor_footprint["rss_bytes_per_new_search"],
+            "rss_bytes_per_new_search_beyond_floor": footprint["rss_bytes_per_new_search"]
+            - floor_footprint["rss_bytes_per_new_search"],
+            **chunk_bytes(),
+        },
         "plateau": {
             "cache_max_entries": CACHE_BOUND,
             "samples": plateau,
@@ -171,6 +178,20 @@ async def _search_footprint(load: Load, child: Child, stats_file: Path, most: in
         "rss_bytes_per_new_search": round((after["rss"] - before["rss"]) / measured.sent),
         "cache_entries_before_after": [before.get("cache_entries"), after.get("cache_entries")],
     }
+
+
+async def _floor_search_footprint(most: int, bot_root: Path, users: int) -> dict[str, Any]:
+    """The same measurement on the floor (its Pexels search and JSON parse per new query, nothing kept)."""
+    module = "benchmarks.floor_bot"
+    async with world(**RELAXED) as w:
+        stats_file = w.workdir / "stats.jsonl"
+        await sync_commands(w, module, bot_root=bot_root)
+        env = {"BENCH_STATS_FILE": str(stats_file), "BENCH_MAIN": module}
+        child, _ = await start_serving(w, "benchmarks.bot_probe", label="probe-floor", env=env, bot_root=bot_root)
+        try:
+            return await _search_footprint(Load(w, child, "floor", users=users), child, stats_file, most)
+        finally:
+            await stop_serving(w, child)
 
 
 def chunk_bytes() -> dict[str, Any]:
