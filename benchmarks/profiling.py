@@ -114,6 +114,9 @@ HOT_SPOTS = (
     "answer_update",
 )
 """The watched functions the report's profile table names."""
+MAY_NOT_RUN = {"decode_chunk"}
+"""Watched, but legitimately idle in a profiled run: every chunk read may come from the decoded memo (a
+rename still fails, at the import in `_watch`)."""
 if not set(HOT_SPOTS) <= set(WATCH):
     raise RuntimeError(f"hot spots not watched: {set(HOT_SPOTS) - set(WATCH)}")
 
@@ -287,7 +290,7 @@ async def run(
         results[target], got = await _profile_target(target, per_kind, rate, out_dir, bot_root, users)
         sample = sample or got
     hit = {label for kind in results["bot"].values() for label in kind["watched"]}
-    for label in sorted(BOT_WATCHED - hit):
+    for label in sorted(BOT_WATCHED - hit - MAY_NOT_RUN):
         problems.add(f"profile: the watched function {label} {WATCH[label]} never ran in the bot")
     if sample is None:
         raise RuntimeError("the bot's profiled run left no press to sample")
