@@ -86,7 +86,6 @@ async def run(results: int, plateau_queries: int, bot_root: Path = ROOT, *, user
             settled = await probe(child, stats_file)
             opened = [m for m in list(w.discord.messages.values())[first_message:] if m.embeds and m.buttons()]
             still_work = await _press_old(load, opened[:20])
-            footprint = await _search_footprint(load, child, stats_file, plateau_queries)
 
             plateau: list[dict[str, Any]] = []
             step = max(1, plateau_queries // 10)
@@ -109,7 +108,8 @@ async def run(results: int, plateau_queries: int, bot_root: Path = ROOT, *, user
         finally:
             await stop_serving(w, child)
 
-    floor_footprint = await _floor_search_footprint(plateau_queries, bot_root, users)
+    footprint = await _footprint_of("bot", plateau_queries, bot_root, users)
+    floor_footprint = await _footprint_of("benchmarks.floor_bot", plateau_queries, bot_root, users)
     opened_count = opening.sent
     rss_growth = settled["rss"] - base["rss"]
     dedupe_growth = (settled.get("dedupe_entries", 0) - base.get("dedupe_entries", 0)) * per_id
@@ -159,16 +159,15 @@ async def run(results: int, plateau_queries: int, bot_root: Path = ROOT, *, user
     }
 
 
-FOOTPRINT_FILL = 70
-"""New searches made before the footprint is measured: they fill the bot's memo of decoded chunks (64)."""
-FOOTPRINT_SEARCHES = 120
-"""New searches whose RSS growth is the footprint (5 + 70 + 120 entries stay below CACHE_BOUND)."""
+FOOTPRINT_FILL = 100
+"""New searches made before the footprint is measured: they fill the bot's memo of decoded chunks (96)."""
+FOOTPRINT_SEARCHES = 2_000
+"""New searches whose RSS growth is the footprint (at most; a run's plateau count when smaller)."""
 
 
-async def _search_footprint(load: Load, child: Child, stats_file: Path, most: int) -> dict[str, Any]:
+async def _search_footprint(load: Load, child: Child, stats_file: Path, fill: int, count: int) -> dict[str, Any]:
     """RSS growth per new search once the decoded memo is full: what each cached 80-result chunk costs."""
     rate = 150.0
-    fill, count = min(FOOTPRINT_FILL, most), min(FOOTPRINT_SEARCHES, most)
     await load.run("uncached", rate, fill / rate)
     before = await probe(child, stats_file)
     measured = await load.run("uncached", rate, count / rate)
@@ -180,16 +179,18 @@ async def _search_footprint(load: Load, child: Child, stats_file: Path, most: in
     }
 
 
-async def _floor_search_footprint(most: int, bot_root: Path, users: int) -> dict[str, Any]:
-    """The same measurement on the floor (its Pexels search and JSON parse per new query, nothing kept)."""
-    module = "benchmarks.floor_bot"
-    async with world(**RELAXED) as w:
+async def _footprint_of(module: str, most: int, bot_root: Path, users: int) -> dict[str, Any]:
+    """The footprint of the bot or the floor, each in its own world, with a cache that keeps every search."""
+    fill, count = min(FOOTPRINT_FILL, most), min(FOOTPRINT_SEARCHES, most)
+    async with world(**RELAXED, CACHE_MAX_ENTRIES=str(fill + count + 100)) as w:
         stats_file = w.workdir / "stats.jsonl"
         await sync_commands(w, module, bot_root=bot_root)
-        env = {"BENCH_STATS_FILE": str(stats_file), "BENCH_MAIN": module}
-        child, _ = await start_serving(w, "benchmarks.bot_probe", label="probe-floor", env=env, bot_root=bot_root)
+        env = {"BENCH_STATS_FILE": str(stats_file), "BENCH_MAIN": "bot.__main__" if module == "bot" else module}
+        label = f"probe-footprint-{module.rsplit('.', 1)[-1]}"
+        child, _ = await start_serving(w, "benchmarks.bot_probe", label=label, env=env, bot_root=bot_root)
         try:
-            return await _search_footprint(Load(w, child, "floor", users=users), child, stats_file, most)
+            load = Load(w, child, module, users=users)
+            return await _search_footprint(load, child, stats_file, fill, count)
         finally:
             await stop_serving(w, child)
 
