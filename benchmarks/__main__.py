@@ -39,6 +39,7 @@ class Config:
     open_messages: int
     plateau_queries: int
     quota_sessions: int
+    mix_window: float = 10.0
     users: int = load.USERS
     timing_repeats: int = 5
 
@@ -60,6 +61,7 @@ class Config:
                 open_messages=20,
                 plateau_queries=20,
                 quota_sessions=10,
+                mix_window=0.5,
                 users=10,
                 timing_repeats=1,
             )
@@ -75,6 +77,7 @@ class Config:
                 open_messages=1000,
                 plateau_queries=300,
                 quota_sessions=200,
+                mix_window=4.0,
             )
         return cls(
             size=size,
@@ -95,17 +98,18 @@ def notes(cfg: Config) -> list[str]:
     return [
         "The bot under test is `python -m bot` in its own process (run from an empty temp folder, so no .env), "
         "after `python -m bot sync`; the floor is `python -m benchmarks.floor_bot` (a discord.py Client with a "
-        "command tree carrying the same command names and options, answering every command with a fixed "
-        "`send_message('ok')` + one ▶ button, and every press with `edit_message(content='ok')`). FakeDiscord, "
-        "FakePexels and the load generator share one other process. All three share the machine's cores "
-        "(column 'CPU % target / rig / other'; 100 % = one core; 'other' is everything else on the machine).",
+        "command tree carrying the same command names and options, answering every command and press with a fixed "
+        "message of the bot's shape (a photo embed, the same 7 buttons + link, built once at start); for a query it "
+        "has not seen, it first does one GET of the same Pexels search (per_page=80) from the same loopback Pexels "
+        "and parses the JSON). FakeDiscord, FakePexels and the load generator share one other process. All share "
+        "the machine's cores (column 'CPU % target / rig / other'; 100 % = one core; 'other' is everything else).",
         "Load runs relax the bot's limits through its environment: SEARCH_COOLDOWN=100000/1, "
         "BUTTON_COOLDOWN=100000/1, PEXELS_HOURLY_LIMIT=PEXELS_MONTHLY_LIMIT=100000000 (defaults 5/60, 20/10, "
         "200/h would refuse most of 500 users' traffic). Everything else is the default configuration.",
         f"FakePexels answers after {PEXELS_LATENCY * 1000:.0f} ms. Uncached searches are new queries to the bot "
         "('fresh <run> <n>'); the fake answers them all with one pre-rendered 80-photo page (108 KB), because "
         "rendering a distinct page costs the fake ~7 ms of CPU and would make the rig, not the bot, the bottleneck.",
-        "Bot, floor and shaped floor run side by side (each against its own FakeDiscord; only one under load "
+        "Bot, floor and plain floor run side by side (each against its own FakeDiscord; only one under load "
         "at a time) and their windows are interleaved kind by kind and rate by rate, so drifts of the shared "
         "machine hit both sides of a ratio alike.",
         "Open loop: interactions are dispatched on a fixed schedule from 500 distinct users whatever the answers. "
@@ -113,9 +117,12 @@ def notes(cfg: Config) -> list[str]:
         "message = dispatch → the callback, followup or edit that made the outcome final. 'late' = no accepted "
         "callback within 3 s (FakeDiscord answers a later one with 10062). 'not ok' = answered but refused, "
         "errored or never final. Generator lag = how late the rig sent an interaction against its schedule.",
-        "The 'shaped' floor (FLOOR_SHAPE=result) is the same floor answering with a fixed message of the bot's "
-        "shape (a photo embed and the same 7 buttons + link, built once at start); it runs the open-loop "
-        "windows only.",
+        "The 'plain' floor (FLOOR_SHAPE=ok) is the same floor answering every command with a fixed "
+        "`send_message('ok')` + one ▶ button and every press with `edit_message(content='ok')`, no Pexels; it runs "
+        "the open-loop windows only. Floor − plain is what discord.py spends on the bot's message shape.",
+        f"Mixed window: {load.MIX_RATE:g}/s for {cfg.mix_window:g} s, open loop, "
+        f"{', '.join(f'{k} {w:.0%}' for k, w in load.MIX)}, for the bot and the floor: the issue's like-for-like "
+        "comparison, reported per class and overall.",
         "Page presses press ▶ on a pool of 500 result messages (one per user, pressed by its owner); cached "
         "searches draw from 50 queries searched once before. The floor's 'search' rows are compared to both "
         "search kinds of the bot.",
@@ -172,6 +179,7 @@ async def run(cfg: Config, sections: tuple[str, ...], out: Path, bot_root: Path)
                     window=cfg.window,
                     steps=cfg.steps,
                     step_window=cfg.step_window,
+                    mix_window=cfg.mix_window,
                     bot_root=bot_root,
                     users=cfg.users,
                 )

@@ -1,14 +1,15 @@
-"""The floor: the least a discord.py bot can do on the same rig. `python -m benchmarks.floor_bot [sync]`.
+"""The floor: the least a discord.py photo bot can do on the same rig. `python -m benchmarks.floor_bot [sync]`.
 
 It registers the bot's command names (with the same options, so the same interactions reach it) and
-answers every interaction at once: a command with a fixed "ok" message carrying one ▶ button (so the
-load generator can press it, as it presses the bot's result messages), a press by editing the message
-to a fixed "ok". No cache, no Pexels, no state. It reads the same DISCORD_* variables as the bot.
+answers every interaction with a fixed message of the bot's shape (a photo embed with a title, links,
+author, image and footer, and the same 7 buttons plus a link button), built once at start. For a query
+it has not seen it first does the least any correct photo bot must: one GET of the same Pexels search
+(`per_page=80`) from the same Pexels, and a JSON parse. A seen query and a press are answered at once.
+No cache of results, no state but the set of queries seen. It reads the same DISCORD_* and PEXELS_*
+variables as the bot.
 
-With FLOOR_SHAPE=result it answers with a fixed message of the bot's shape instead (a photo embed with
-a title, links, author, image and footer, and the same 7 buttons plus a link button), built once at
-start: the difference to the plain floor is what discord.py spends on that shape, and the difference
-to the bot is the bot's own work.
+With FLOOR_SHAPE=ok it is the plain floor instead: a fixed "ok" and one ▶ button for every command,
+no Pexels. The plain floor against this one is what discord.py spends on the bot's message shape.
 """
 
 from __future__ import annotations
@@ -20,7 +21,9 @@ import signal
 import sys
 from typing import Literal
 
+import aiohttp
 import discord
+import orjson
 import yarl
 from discord import app_commands
 
@@ -38,10 +41,16 @@ class Floor(discord.Client):
         self.tree = app_commands.CommandTree(self)
         self.view: discord.ui.View | None = None
         self.embed: discord.Embed | None = None
-        self.shaped = os.environ.get("FLOOR_SHAPE", "ok") == "result"
+        self.shaped = os.environ.get("FLOOR_SHAPE", "result") == "result"
+        self.pexels_url = os.environ.get("PEXELS_API_URL", "https://api.pexels.com").rstrip("/")
+        self.seen: set[tuple[str, str]] = set()
+        self.session: aiohttp.ClientSession | None = None
         _register(self.tree, self)
 
     async def setup_hook(self) -> None:
+        if self.shaped:
+            headers = {"Authorization": os.environ.get("PEXELS_API_KEY", "")}
+            self.session = aiohttp.ClientSession(headers=headers, timeout=aiohttp.ClientTimeout(total=10))
         view = discord.ui.View(timeout=None)
         if self.shaped:
             self.embed = _result_embed()
@@ -53,9 +62,27 @@ class Floor(discord.Client):
         view.stop()  # nothing is kept per message: presses are answered in on_interaction
         self.view = view
 
-    async def ok(self, interaction: discord.Interaction[Floor]) -> None:
-        """The fixed answer to a command."""
+    async def close(self) -> None:
+        if self.session is not None:
+            await self.session.close()
+        await super().close()
+
+    async def search(self, path: str, query: str) -> None:
+        """One GET of a Pexels search the first time a query is seen, and its JSON parsed."""
+        if self.session is None or (path, query) in self.seen:
+            return
+        if len(self.seen) >= MAX_SEEN:
+            self.seen.clear()
+        self.seen.add((path, query))
+        params = {"query": query, "per_page": "80"}
+        async with self.session.get(f"{self.pexels_url}{path}", params=params) as response:
+            orjson.loads(await response.read())
+
+    async def ok(self, interaction: discord.Interaction[Floor], search: tuple[str, str] | None = None) -> None:
+        """The fixed answer to a command (after one Pexels search if it is a query not seen before)."""
         assert self.view is not None
+        if search is not None:
+            await self.search(*search)
         if self.embed is not None:
             await interaction.response.send_message(embed=self.embed, view=self.view)
         else:
@@ -69,6 +96,9 @@ class Floor(discord.Client):
             else:
                 await interaction.response.edit_message(content="ok")
 
+
+MAX_SEEN = 100_000
+"""Queries remembered as seen (then forgotten all at once): memory stays bounded."""
 
 _RESULT_BUTTONS = (
     ("⏮", None, 0),
@@ -110,7 +140,7 @@ def _register(tree: app_commands.CommandTree[Floor], client: Floor) -> None:
         private: bool = False,
         locale: str | None = None,
     ) -> None:
-        await client.ok(interaction)
+        await client.ok(interaction, ("/v1/search", query))
 
     @tree.command(name="video", description="Find a video on Pexels")
     async def video(
@@ -121,7 +151,7 @@ def _register(tree: app_commands.CommandTree[Floor], client: Floor) -> None:
         private: bool = False,
         locale: str | None = None,
     ) -> None:
-        await client.ok(interaction)
+        await client.ok(interaction, ("/videos/search", query))
 
     @tree.command(name="curated", description="Browse photos hand-picked by the Pexels team")
     async def curated(interaction: discord.Interaction[Floor], private: bool = False) -> None:

@@ -42,8 +42,10 @@ WARM_QUERIES = tuple(
     )
 )
 """50 queries searched once before the cached runs, so every later search for them is a cache hit."""
-MIX = (("uncached", 0.15), ("cached", 0.15), ("press", 0.70))
-"""The throughput mix: about one search per 2-3 presses, half of the searches new to the cache."""
+MIX = (("uncached", 0.20), ("cached", 0.50), ("press", 0.30))
+"""The mixed traffic of the comparison window and the throughput steps: 20 % new, 50 % repeated, 30 % presses."""
+MIX_RATE = 200.0
+"""The offered rate of the mixed comparison window."""
 
 Launch = Callable[[int], Awaitable[tuple[str, InteractionRecord]]]
 
@@ -330,8 +332,9 @@ def _cpu(process: psutil.Process) -> float:
     return float(times.user + times.system)
 
 
-TARGETS = ("bot", "floor", "shaped")
-"""The bot; the floor; the floor answering with a message of the bot's shape (windows only, no steps)."""
+TARGETS = ("bot", "floor", "plain")
+"""The bot; the floor (the bot's message shape, one Pexels search per new query); the plain floor ("ok", no
+Pexels: windows only, no steps)."""
 
 
 async def section(
@@ -340,6 +343,7 @@ async def section(
     window: float,
     steps: Sequence[float],
     step_window: float,
+    mix_window: float,
     bot_root: Path = ROOT,
     users: int = USERS,
 ) -> dict[str, Any]:
@@ -360,7 +364,7 @@ async def section(
             module = "bot" if target == "bot" else "benchmarks.floor_bot"
             w = await stack.enter_async_context(world(**RELAXED))
             await sync_commands(w, module, bot_root=root)
-            env = {"FLOOR_SHAPE": "result"} if target == "shaped" else {}
+            env = {"FLOOR_SHAPE": "ok"} if target == "plain" else {}
             child, _ = await start_serving(w, module, label=target, env=env, bot_root=root)
             stack.push_async_callback(stop_serving, w, child)
             loads[target] = Load(w, child, target, users=users)
@@ -379,10 +383,12 @@ async def section(
         for target, load in loads.items():
             idle[target] = round(100 * load.child.cpu_since_mark() / idle_s, 2)
 
-        bot, floors = loads["bot"], [loads["floor"], loads["shaped"]]
+        bot, floors = loads["bot"], [loads["floor"], loads["plain"]]
         for rate in rates:
             runs["bot"].append(await bot.run("uncached", rate, window))
-        await bot.warm()
+            runs["floor"].append(await loads["floor"].run("uncached", rate, window))
+        for load in (bot, loads["floor"]):
+            await load.warm()
         for rate in rates:
             runs["bot"].append(await bot.run("cached", rate, window))
             for floor in floors:
@@ -392,6 +398,10 @@ async def section(
         for rate in rates:
             for load in loads.values():
                 runs[load.target].append(await load.run("press", rate, window))
+
+        mixes: dict[str, RunStats] = {}
+        for target in ("bot", "floor"):
+            mixes[target] = await loads[target].run("mix", MIX_RATE, mix_window, loads[target].mixed())
 
         stepping = {t: loads[t] for t in ("bot", "floor")}
         tp_steps: dict[str, list[RunStats]] = {t: [] for t in stepping}
@@ -413,8 +423,9 @@ async def section(
             "module": "bot" if target == "bot" else "benchmarks.floor_bot",
             "idle_cpu_pct": idle.get(target),
             "runs": [r.as_dict() for r in runs[target]],
+            "mix": mixes[target].as_dict() if target in mixes else None,
             "throughput": None
-            if target == "shaped"
+            if target == "plain"
             else {
                 "mix": dict(MIX),
                 "window_s": step_window,

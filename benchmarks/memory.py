@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import shutil
 import signal
 import tracemalloc
 from pathlib import Path
@@ -107,6 +108,8 @@ async def run(results: int, plateau_queries: int, bot_root: Path = ROOT, *, user
         finally:
             await stop_serving(w, child)
 
+    footprint = await _footprint_of("bot", plateau_queries, bot_root, users)
+    floor_footprint = await _footprint_of("benchmarks.floor_bot", plateau_queries, bot_root, users)
     opened_count = opening.sent
     rss_growth = settled["rss"] - base["rss"]
     dedupe_growth = (settled.get("dedupe_entries", 0) - base.get("dedupe_entries", 0)) * per_id
@@ -139,6 +142,13 @@ async def run(results: int, plateau_queries: int, bot_root: Path = ROOT, *, user
             "probe_before": base,
             "probe_after": settled,
         },
+        "chunk_footprint": {
+            **footprint,
+            "floor_rss_bytes_per_new_search": floor_footprint["rss_bytes_per_new_search"],
+            "rss_bytes_per_new_search_beyond_floor": footprint["rss_bytes_per_new_search"]
+            - floor_footprint["rss_bytes_per_new_search"],
+            **chunk_bytes(),
+        },
         "plateau": {
             "cache_max_entries": CACHE_BOUND,
             "samples": plateau,
@@ -147,6 +157,73 @@ async def run(results: int, plateau_queries: int, bot_root: Path = ROOT, *, user
             "rss_second_half_max_mb": max(p["rss_mb"] for p in second_half) if second_half else None,
         },
     }
+
+
+FOOTPRINT_FILL = 100
+"""New searches made before the footprint is measured: they fill the bot's memo of decoded chunks (96)."""
+FOOTPRINT_SEARCHES = 2_000
+"""New searches whose RSS growth is the footprint (at most; a run's plateau count when smaller)."""
+
+
+async def _search_footprint(load: Load, child: Child, stats_file: Path, fill: int, count: int) -> dict[str, Any]:
+    """RSS growth per new search once the decoded memo is full: what each cached 80-result chunk costs."""
+    rate = 150.0
+    await load.run("uncached", rate, fill / rate)
+    before = await probe(child, stats_file)
+    measured = await load.run("uncached", rate, count / rate)
+    after = await probe(child, stats_file)
+    return {
+        "searches": measured.sent,
+        "rss_bytes_per_new_search": round((after["rss"] - before["rss"]) / measured.sent),
+        "cache_entries_before_after": [before.get("cache_entries"), after.get("cache_entries")],
+    }
+
+
+async def _footprint_of(module: str, most: int, bot_root: Path, users: int) -> dict[str, Any]:
+    """The footprint of the bot or the floor, each in its own world, with a cache that keeps every search."""
+    fill, count = min(FOOTPRINT_FILL, most), min(FOOTPRINT_SEARCHES, most)
+    async with world(**RELAXED, CACHE_MAX_ENTRIES=str(fill + count + 100)) as w:
+        stats_file = w.workdir / "stats.jsonl"
+        await sync_commands(w, module, bot_root=bot_root)
+        env = {"BENCH_STATS_FILE": str(stats_file), "BENCH_MAIN": "bot.__main__" if module == "bot" else module}
+        label = f"probe-footprint-{module.rsplit('.', 1)[-1]}"
+        child, _ = await start_serving(w, "benchmarks.bot_probe", label=label, env=env, bot_root=bot_root)
+        try:
+            load = Load(w, child, module, users=users)
+            return await _search_footprint(load, child, stats_file, fill, count)
+        finally:
+            await stop_serving(w, child)
+
+
+def chunk_bytes() -> dict[str, Any]:
+    """An 80-photo chunk of the fake's as the bot caches it: its bytes, and Redis' MEMORY USAGE of the key."""
+    from bot.models import Chunk, Photo
+    from bot.wire import encode_chunk
+    from tests.fakes.pexels import FakePexels
+
+    photos = tuple(Photo.from_api(p) for p in FakePexels().photos_for_page("sunset sky", 1, 80))
+    raw = encode_chunk(Chunk(photos, 8000, True))
+    out: dict[str, Any] = {"encoded_bytes": len(raw), "redis_memory_usage_bytes": None}
+    binary = shutil.which("redis-server")
+    if binary is None:  # the figure is left out, and why
+        out["redis_error"] = "redis-server is not on PATH"
+        return out
+    import redis
+
+    from tests.redis_server import RedisServer
+
+    server = RedisServer(binary)
+    server.start()
+    key = f"pexbot:v1:cache:search:{'0' * 12}:1"  # the shape of the bot's keys (bot/state/redis.py)
+    try:
+        client = redis.Redis.from_url(server.url)
+        client.set(key, raw, ex=86400)
+        out["redis_memory_usage_bytes"] = client.memory_usage(key)
+        client.close()
+    finally:
+        server.stop()
+        server.cleanup()
+    return out
 
 
 async def _press_old(load: Load, messages: list[Any]) -> str:

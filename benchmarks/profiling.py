@@ -18,6 +18,7 @@ import shutil
 import signal
 import time
 import timeit
+import zlib
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
@@ -113,6 +114,9 @@ HOT_SPOTS = (
     "answer_update",
 )
 """The watched functions the report's profile table names."""
+MAY_NOT_RUN = {"decode_chunk"}
+"""Watched, but legitimately idle in a profiled run: every chunk read may come from the decoded memo (a
+rename still fails, at the import in `_watch`)."""
 if not set(HOT_SPOTS) <= set(WATCH):
     raise RuntimeError(f"hot spots not watched: {set(HOT_SPOTS) - set(WATCH)}")
 
@@ -237,8 +241,7 @@ async def _profile_target(
 
         try:
             load = Load(w, child, target, users=users)
-            if target == "bot":
-                await load.warm()
+            await load.warm()  # the floor too: its searches are then for queries it has seen
             await load.build_pool()
             await load.run("uncached", 20, 1)  # warm the search path too
             await cut()  # start-up and preparation: not analysed
@@ -287,7 +290,7 @@ async def run(
         results[target], got = await _profile_target(target, per_kind, rate, out_dir, bot_root, users)
         sample = sample or got
     hit = {label for kind in results["bot"].values() for label in kind["watched"]}
-    for label in sorted(BOT_WATCHED - hit):
+    for label in sorted(BOT_WATCHED - hit - MAY_NOT_RUN):
         problems.add(f"profile: the watched function {label} {WATCH[label]} never ran in the bot")
     if sample is None:
         raise RuntimeError("the bot's profiled run left no press to sample")
@@ -339,13 +342,18 @@ async def micro(sample: Sample, timer: Timer) -> dict[str, Any]:
     from bot.service import Slot
     from bot.ui import result_embed, result_view
     from bot.vocab import Kind, SearchSpec
-    from bot.wire import decode_chunk, encode_chunk
+    from bot.wire import CHUNK_DICTIONARY, decode_chunk, encode_chunk
 
     body = await _pexels_page("sunset")
     parsed = json.loads(body)
     items = tuple(Photo.from_api(p) for p in parsed["photos"])
     chunk = Chunk(items, 240, True)
     encoded = encode_chunk(chunk)
+
+    def inflate(data: bytes) -> bytes:
+        return zlib.decompressobj(15, CHUNK_DICTIONARY).decompress(data)
+
+    plain = inflate(encoded)
     spec = SearchSpec(Kind.PHOTO, "sunset sky", locale="en-US")
     slot = Slot(items[3], 3, 240, spec)
     best = timer.best
@@ -360,8 +368,9 @@ async def micro(sample: Sample, timer: Timer) -> dict[str, Any]:
         "Photo.from_api x80": best(lambda: [Photo.from_api(p) for p in parsed["photos"]]),
         "encode_chunk (80 photos)": best(lambda: encode_chunk(chunk)),
         "decode_chunk (80 photos)": best(lambda: decode_chunk(Kind.PHOTO, encoded)),
-        "the cached chunk's JSON alone: orjson.loads": best(lambda: orjson.loads(encoded)),
-        "the cached chunk's JSON alone: json.loads (stdlib, for scale)": best(lambda: json.loads(encoded)),
+        "the cached chunk's zlib alone: decompress": best(lambda: inflate(encoded)),
+        "the cached chunk's JSON alone: orjson.loads": best(lambda: orjson.loads(plain)),
+        "the cached chunk's JSON alone: json.loads (stdlib, for scale)": best(lambda: json.loads(plain)),
         "result_embed": best(lambda: result_embed(slot), 1000),
         "result_view (10 buttons)": best(lambda: result_view(slot, 1234567890), 1000),
         "SearchSpec.key": best(lambda: spec.key, 5000),

@@ -5,11 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from benchmarks.load import MIX, MIX_RATE
 from benchmarks.profiling import HOT_SPOTS
 
 KIND_NAMES = {"uncached": "uncached search", "cached": "cached search", "press": "page press ▶", "search": "search"}
 SHORT = {"uncached": "uncached", "cached": "cached", "press": "press ▶", "search": "search"}
-FLOOR_KIND = {"uncached": "search", "cached": "search", "press": "press"}
+FLOOR_KIND = {"uncached": "uncached", "cached": "search", "press": "press"}
+PLAIN_KIND = {"uncached": "search", "cached": "search", "press": "press"}
+"""The plain floor answers every command alike, so all searches compare with its 'search' windows."""
 
 
 def _fmt(value: float | None, digits: int = 1) -> str:
@@ -211,16 +214,131 @@ def targets(results: dict[str, Any]) -> list[list[str]]:
     return rows
 
 
-def gap(results: dict[str, Any]) -> list[list[str]]:
-    """Rows of | window | floor | shaped floor | bot | (CPU ms per interaction and first-response p50)."""
+def _met(ok: bool | None) -> str:
+    return "–" if ok is None else "yes" if ok else "no"
+
+
+def _within(a: float | None, b: float | None, factor: float) -> bool | None:
+    return None if a is None or b is None or b <= 0 else a <= factor * b
+
+
+def figures(results: dict[str, Any]) -> list[list[str]]:
+    """Rows of | figure | target | bot | floor | ratio | met |: each figure of issue 16 beside its target."""
+    rows: list[list[str]] = []
     latency = results.get("latency") or {}
-    runs = {t: (latency.get(t) or {}).get("runs", []) for t in ("floor", "shaped", "bot")}
+    bot_mix = (latency.get("bot") or {}).get("mix")
+    floor_mix = (latency.get("floor") or {}).get("mix")
+    if bot_mix and floor_mix:
+        where = f"mixed @ {MIX_RATE:g}/s, {bot_mix['duration']:g} s"
+        classes = [(k, bot_mix["by_kind"].get(k), floor_mix["by_kind"].get(k)) for k in ("uncached", "cached", "press")]
+        for name, b, f in [*classes, ("overall", bot_mix, floor_mix)]:
+            if not b or not f:
+                continue
+            label = KIND_NAMES.get(name, name)
+            if name in ("cached", "press"):
+                rows.append(
+                    [
+                        f"first response p50, {label} ({where}; ms)",
+                        "≤ 1.2× floor",
+                        _fmt(b["ack_p50_ms"]),
+                        _fmt(f["ack_p50_ms"]),
+                        _ratio2(b["ack_p50_ms"], f["ack_p50_ms"]),
+                        _met(_within(b["ack_p50_ms"], f["ack_p50_ms"], 1.2)),
+                    ]
+                )
+            rows.append(
+                [
+                    f"first response p99, {label} ({where}; ms)",
+                    "≤ 1.3× floor",
+                    _fmt(b["ack_p99_ms"]),
+                    _fmt(f["ack_p99_ms"]),
+                    _ratio2(b["ack_p99_ms"], f["ack_p99_ms"]),
+                    _met(_within(b["ack_p99_ms"], f["ack_p99_ms"], 1.3)),
+                ]
+            )
+    bot_tp = (latency.get("bot") or {}).get("throughput")
+    floor_tp = (latency.get("floor") or {}).get("throughput")
+    if bot_tp and floor_tp:
+        b_rate, f_rate = bot_tp["max_sustained_rate"], floor_tp["max_sustained_rate"]
+        rows.append(
+            [
+                "highest sustained mixed rate, p99 < 1 s (interactions/s)",
+                "≥ 0.8× floor",
+                _rate(bot_tp),
+                _rate(floor_tp),
+                _ratio2(b_rate, f_rate),
+                _met(None if not f_rate else b_rate >= 0.8 * f_rate),
+            ]
+        )
+    footprint = (results.get("memory") or {}).get("chunk_footprint")
+    if footprint:
+        rss, floor_rss = footprint.get("rss_bytes_per_new_search"), footprint.get("floor_rss_bytes_per_new_search")
+        beyond = footprint.get("rss_bytes_per_new_search_beyond_floor")
+        rows.append(
+            [
+                f"RSS growth per new search beyond the floor's, over {footprint.get('searches')} searches (B)",
+                "≤ 5 KB",
+                f"{_fmt(beyond, 0)} ({_fmt(rss, 0)} in all)",
+                _fmt(floor_rss, 0),
+                "–",
+                _met(None if beyond is None else beyond <= 5120),
+            ]
+        )
+        redis_bytes = footprint.get("redis_memory_usage_bytes")
+        rows.append(
+            [
+                f"Redis MEMORY USAGE of one cached 80-photo chunk (B; {footprint['encoded_bytes']:,} B encoded)",
+                "≤ 5 KB",
+                _fmt(redis_bytes, 0),
+                "–",
+                "–",
+                _met(None if redis_bytes is None else redis_bytes <= 5120),
+            ]
+        )
+    startup = results.get("startup") or {}
+    guilds = startup.get("guilds")
+    if guilds:
+        growth = guilds["bot_rss_mb"] - guilds["bot_rss_one_mb"]
+        rows.append(
+            [
+                f"RSS after READY with {guilds['count']:,} servers vs 1 (MB)",
+                "≤ +5 MB",
+                f"+{growth:.1f} ({guilds['bot_rss_one_mb']:g} → {guilds['bot_rss_mb']:g})",
+                f"+{guilds['floor_rss_mb'] - guilds['floor_rss_one_mb']:.1f}",
+                "–",
+                _met(growth <= 5),
+            ]
+        )
+    if "bot_median_s" in startup:
+        rows.append(
+            [
+                "start-up: spawn → READY, median (s)",
+                "≤ 1.1× floor",
+                _fmt(startup["bot_median_s"], 2),
+                _fmt(startup["floor_median_s"], 2),
+                _ratio2(startup["bot_median_s"], startup["floor_median_s"]),
+                _met(_within(startup["bot_median_s"], startup["floor_median_s"], 1.1)),
+            ]
+        )
+    return rows
+
+
+def _ratio2(a: float | None, b: float | None) -> str:
+    if a is None or b is None or b <= 0:
+        return "–"
+    return f"{a / b:.2f}×"
+
+
+def gap(results: dict[str, Any]) -> list[list[str]]:
+    """Rows of | window | plain floor | floor | bot | (CPU ms per interaction and first-response p50)."""
+    latency = results.get("latency") or {}
+    runs = {t: (latency.get(t) or {}).get("runs", []) for t in ("floor", "plain", "bot")}
     rows: list[list[str]] = []
     for kind in ("cached", "press"):
         for rate in sorted({r["rate"] for r in runs["bot"]}):
             maybe = [
+                _find(runs["plain"], PLAIN_KIND[kind], rate),
                 _find(runs["floor"], FLOOR_KIND[kind], rate),
-                _find(runs["shaped"], FLOOR_KIND[kind], rate),
                 _find(runs["bot"], kind, rate),
             ]
             found = [f for f in maybe if f is not None]
@@ -257,9 +375,10 @@ def detail(results: dict[str, Any]) -> list[list[str]]:
     """One row per open-loop window."""
     rows: list[list[str]] = []
     latency = results.get("latency") or {}
-    for target in ("bot", "floor", "shaped"):
+    for target in ("bot", "floor", "plain"):
         section = latency.get(target) or {}
-        windows = [*section.get("runs", []), *(section.get("throughput") or {}).get("steps", [])]
+        mix = [section["mix"]] if section.get("mix") else []
+        windows = [*section.get("runs", []), *mix, *(section.get("throughput") or {}).get("steps", [])]
         for r in windows:
             rows.append(
                 [
@@ -296,6 +415,10 @@ def render(results: dict[str, Any]) -> str:
         f"Python {machine.get('python')}, discord.py {machine.get('discord.py')}, aiohttp {machine.get('aiohttp')}; "
         f"{results.get('finished_at', '')}, {results.get('wall_s', '?')} s.",
         "",
+        "## Figures against their targets (one run)",
+        "",
+        markdown_table(["figure", "target", "bot", "floor", "ratio", "met"], figures(results)),
+        "",
         markdown_table(["metric", "bot", "floor", "ratio"], headline(results)),
         "",
         "## Targets",
@@ -304,11 +427,11 @@ def render(results: dict[str, Any]) -> str:
         "",
         "## Where the gap to the floor goes",
         "",
-        "CPU per interaction in the serving process (and first-response p50). 'Shaped floor' is the floor "
-        "answering with a fixed message of the bot's shape (embed + 7 buttons + link, built once): shaped − "
-        "floor is what discord.py spends on that shape; bot − shaped is the bot's own work.",
+        "CPU per interaction in the serving process (and first-response p50). The 'plain floor' answers "
+        "'ok' with one button; the floor answers with a fixed message of the bot's shape (embed + 7 buttons + "
+        "link, built once): floor − plain is what discord.py spends on that shape; bot − floor is the bot's own work.",
         "",
-        markdown_table(["window", "floor", "shaped floor", "bot"], gap(results)),
+        markdown_table(["window", "plain floor", "floor", "bot"], gap(results)),
         "",
         "Steps of the bot's own path timed directly (µs, real time, warm, in the benchmark process): "
         + "; ".join(
@@ -373,7 +496,7 @@ def plot(results: dict[str, Any], path: Path) -> bool:
     if not latency.get("bot"):
         return False
     fig, (left, right) = plt.subplots(1, 2, figsize=(14, 5.4), gridspec_kw={"width_ratios": [1, 1.25]})
-    colours = {"bot": "#05a081", "floor": "#555555", "shaped": "#8a7fc0"}
+    colours = {"bot": "#05a081", "floor": "#555555", "plain": "#8a7fc0"}
     for target in ("bot", "floor"):
         steps = ((latency.get(target) or {}).get("throughput") or {}).get("steps", [])
         if not steps:
@@ -392,13 +515,13 @@ def plot(results: dict[str, Any], path: Path) -> bool:
     left.set_yscale("log")
     left.set_xlabel("offered load, mixed traffic (interactions/s)")
     left.set_ylabel("dispatch → first response (ms, log)")
-    left.set_title("Throughput steps: 15% uncached, 15% cached, 70% presses")
+    left.set_title("Throughput steps: " + ", ".join(f"{w:.0%} {k}" for k, w in MIX))
     left.grid(True, which="both", alpha=0.3)
     left.legend(fontsize=8)
 
     bot_runs = (latency.get("bot") or {}).get("runs", [])
     floor_runs = (latency.get("floor") or {}).get("runs", [])
-    shaped_runs = (latency.get("shaped") or {}).get("runs", [])
+    plain_runs = (latency.get("plain") or {}).get("runs", [])
     labels: list[str] = []
     p50s: list[float] = []
     p99s: list[float] = []
@@ -408,10 +531,10 @@ def plot(results: dict[str, Any], path: Path) -> bool:
             for target, runs, k in (
                 ("bot", bot_runs, kind),
                 ("floor", floor_runs, FLOOR_KIND[kind]),
-                ("shaped", shaped_runs, FLOOR_KIND[kind]),
+                ("plain", plain_runs, PLAIN_KIND[kind]),
             ):
                 r = _find(runs, k, rate)
-                if r is None or (target != "bot" and kind == "cached"):
+                if r is None or (target == "plain" and kind == "cached"):
                     continue
                 labels.append(f"{SHORT[k]}\n{rate:g}/s")
                 p50s.append(r["ack_p50_ms"] or 0)
@@ -428,11 +551,11 @@ def plot(results: dict[str, Any], path: Path) -> bool:
     from matplotlib.patches import Patch
 
     right.legend(
-        handles=[Patch(color=c, label=t if t != "shaped" else "floor, bot-shaped message") for t, c in colours.items()],
+        handles=[Patch(color=c, label=t if t != "plain" else "plain floor ('ok')") for t, c in colours.items()],
         fontsize=8,
     )
     right.grid(True, axis="y", which="both", alpha=0.3)
-    fig.suptitle("pexbot vs a do-nothing discord.py floor on the loopback rig", fontsize=11)
+    fig.suptitle("pexbot vs a minimal discord.py photo bot (the floor) on the loopback rig", fontsize=11)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)

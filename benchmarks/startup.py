@@ -9,16 +9,23 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.rig import ROOT, child_environment, median, mode, start_serving, stop_serving, sync_commands, world
+from tests.fakes.discord import snowflake
 
 BOT_MODULES = ("bot.__main__", "cogs.search", "cogs.discover", "cogs.meta")
 """What `python -m bot` imports before it can connect (the cogs are loaded in setup_hook)."""
 
 
-async def _series(module: str, runs: int, bot_root: Path) -> tuple[list[float], list[float]]:
-    """Spawn → READY seconds of each start, and RSS (MB) one second after READY."""
+GUILDS = 2_500
+"""Servers the loopback Discord lists in READY for the many-servers figure."""
+
+
+async def _series(module: str, runs: int, bot_root: Path, guilds: int = 0) -> tuple[list[float], list[float]]:
+    """Spawn → READY seconds of each start, and RSS (MB) one second after READY (with `guilds` servers)."""
     times: list[float] = []
     rss: list[float] = []
     async with world() as w:
+        for _ in range(guilds):
+            w.discord.add_guild(snowflake())
         await sync_commands(w, module, bot_root=bot_root)
         for i in range(runs):
             child, ready = await start_serving(w, module, label=f"start-{i}", bot_root=bot_root)
@@ -57,7 +64,16 @@ async def run(runs: int, bot_root: Path = ROOT) -> dict[str, Any]:
     """Median spawn → READY of `runs` starts of the bot and of the floor, and the import profiles."""
     bot, bot_rss = await _series("bot", runs, bot_root)
     floor, floor_rss = await _series("benchmarks.floor_bot", runs, bot_root)
+    many = {m: (await _series(m, 1, bot_root, GUILDS))[1][0] for m in ("bot", "benchmarks.floor_bot")}
+    one = {m: (await _series(m, 1, bot_root, 1))[1][0] for m in ("bot", "benchmarks.floor_bot")}
     return {
+        "guilds": {
+            "count": GUILDS,
+            "bot_rss_mb": round(many["bot"], 1),
+            "bot_rss_one_mb": round(one["bot"], 1),
+            "floor_rss_mb": round(many["benchmarks.floor_bot"], 1),
+            "floor_rss_one_mb": round(one["benchmarks.floor_bot"], 1),
+        },
         "bot_rss_after_ready_mb": round(median(bot_rss) or 0, 1),
         "floor_rss_after_ready_mb": round(median(floor_rss) or 0, 1),
         "runs": runs,

@@ -16,8 +16,11 @@ from bot.wire import decode_chunk, encode_chunk
 log = logging.getLogger(__name__)
 
 DECODED_CHUNKS = 64
-"""Decoded chunks kept beside the cache (about 40 KB each): the ones being browsed right now. They also serve
-page turns while the shared cache can't (Redis down), until their own TTL ends."""
+"""Decoded chunks kept beside the cache (about 40 KB each, against 3 KB cached): the ones being browsed right now.
+They also serve page turns while the shared cache can't (Redis down), until their own TTL ends."""
+NEW_CHUNKS = 32
+"""Decoded chunks seen once only, kept apart until a second use: a stream of new searches must not push out the
+chunks being browsed (segmented LRU). 96 decoded chunks at most in all."""
 EMPTY_TTL = 3600
 CURATED_TTL = 3600
 """Pexels adds curated photos every hour."""
@@ -36,7 +39,9 @@ class ResultStore:
         self._ttl = ttl
         self._inflight: dict[str, asyncio.Task[Chunk]] = {}
         self._decoded: OrderedDict[str, tuple[bytes, Chunk, float]] = OrderedDict()
-        """cache key → (the cached bytes, their decoding, when they expire)."""
+        """cache key → (the cached bytes, their decoding, when they expire): chunks used twice or more."""
+        self._new: OrderedDict[str, tuple[bytes, Chunk, float]] = OrderedDict()
+        """The same for chunks used once so far."""
         self.hits = 0
         self.misses = 0
 
@@ -79,24 +84,37 @@ class ResultStore:
 
     async def _cached(self, spec: SearchSpec, key: str) -> Chunk | None:
         raw = await self._cache.get(key)
-        memo = self._decoded.get(key)
+        memo = self._decoded.get(key) or self._new.get(key)
         if raw is None:
             # Not in the shared cache: evicted, or the cache is unreachable. A chunk used here recently still is.
             if memo is not None and memo[2] > self._clock():
-                self._decoded.move_to_end(key)
+                self._used_again(key, memo)
                 return memo[1]
             return None
         # A page turn reads one result of 80; decoding all 80 again was most of a press's own CPU time.
         if memo is not None and (memo[0] is raw or memo[0] == raw):
-            self._decoded.move_to_end(key)
+            self._used_again(key, memo)
             return memo[1]
         chunk = decode_chunk(spec.kind, raw)
         if chunk is not None:
-            self._remember(key, raw, chunk, self._ttl_for(spec, chunk))
+            # Read back from the cache: its second use at least (the first stored it, maybe in another process).
+            memo = (raw, chunk, self._clock() + self._ttl_for(spec, chunk))
+            self._new.pop(key, None)
+            self._decoded[key] = memo
+            self._used_again(key, memo)
         return chunk
 
     def _remember(self, key: str, raw: bytes, chunk: Chunk, ttl: float) -> None:
-        self._decoded[key] = (raw, chunk, self._clock() + ttl)
+        """Keep the decoding of a chunk just fetched (a second use moves it among the chunks being browsed)."""
+        self._decoded.pop(key, None)
+        self._new[key] = (raw, chunk, self._clock() + ttl)
+        self._new.move_to_end(key)
+        if len(self._new) > NEW_CHUNKS:
+            self._new.popitem(last=False)
+
+    def _used_again(self, key: str, memo: tuple[bytes, Chunk, float]) -> None:
+        if self._new.pop(key, None) is not None:
+            self._decoded[key] = memo
         self._decoded.move_to_end(key)
         if len(self._decoded) > DECODED_CHUNKS:
             self._decoded.popitem(last=False)

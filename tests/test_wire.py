@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import zlib
+from dataclasses import replace
+
 import orjson
 import pytest
 
@@ -11,7 +14,7 @@ from bot.service import SearchService
 from bot.state import State
 from bot.store import ResultStore
 from bot.vocab import Kind, SearchSpec
-from bot.wire import CHUNK_FORMAT, decode_chunk, encode_chunk
+from bot.wire import CHUNK_DICTIONARY, CHUNK_FORMAT, decode_chunk, encode_chunk
 from tests.fakes.pexels import FakePexels
 
 FAKE = FakePexels()  # never started: only its deterministic content generators are used here
@@ -108,5 +111,55 @@ def test_encoding_round_trips_and_names_its_format() -> None:
     items = tuple(Photo.from_api(FAKE.photo("fox", i)) for i in range(80))
     chunk = Chunk(items, 8000, True, end=150)
     raw = encode_chunk(chunk)
-    assert orjson.loads(raw)["v"] == CHUNK_FORMAT
+    assert orjson.loads(zlib.decompressobj(15, CHUNK_DICTIONARY).decompress(raw))["v"] == CHUNK_FORMAT
     assert decode_chunk(Kind.PHOTO, raw) == chunk
+    assert len(raw) <= 5 * 1024  # a day of quota (4,800 chunks) fits in the smallest hosted Redis plans
+
+
+def test_links_of_another_shape_are_kept_whole() -> None:
+    photo = Photo.from_api(FAKE.photo("fox", 0))
+    odd = replace(
+        photo,
+        url="https://www.pexels.com/photo/no-id-here/",
+        image="https://images.pexels.com/photos/1/other.png",
+        photographer_url="https://www.pexels.com/fr-fr/@someone",
+    )
+    for chunk in (Chunk((photo, odd), 2, False), Chunk((replace(photo, photographer_url=""),), 1, False)):
+        assert decode_chunk(Kind.PHOTO, encode_chunk(chunk)) == chunk
+
+
+def test_a_corrupt_compressed_chunk_is_a_miss() -> None:
+    raw = encode_chunk(Chunk((Photo.from_api(FAKE.photo("fox", 0)),), 1, False))
+    assert decode_chunk(Kind.PHOTO, raw[:-8]) is None
+    assert decode_chunk(Kind.PHOTO, zlib.compress(b"[1, 2]")) is None
+
+
+class DownableCache:
+    """A dict cache that can become unreachable (every get a miss), as Redis does when it goes away."""
+
+    def __init__(self) -> None:
+        self.values: dict[str, bytes] = {}
+        self.down = False
+
+    async def get(self, key: str) -> bytes | None:
+        return None if self.down else self.values.get(key)
+
+    async def set(self, key: str, value: bytes, ttl: float) -> None:
+        if not self.down:
+            self.values[key] = value
+
+
+async def test_a_result_being_browsed_outlives_a_stream_of_new_searches_in_memory() -> None:
+    cache, fetch = DownableCache(), Fetches()
+    store = ResultStore(cache, fetch, ttl=600)
+    browsed = SearchSpec(Kind.PHOTO, "browsed all along")
+    await store.chunk(browsed, 1)
+    await store.chunk(browsed, 1)  # a page turn: it is being browsed
+    for n in range(200):  # more than both segments hold
+        await store.chunk(SearchSpec(Kind.PHOTO, f"searched once {n}"), 1)
+    cache.down = True
+    fetch.fail = True
+    chunk = await store.chunk(browsed, 1)  # served from this process's memory, without Pexels
+    assert chunk.items[0].id == Photo.from_api(FAKE.photo(browsed.query, 0)).id
+    with pytest.raises(PexelsUnavailable):
+        await store.chunk(SearchSpec(Kind.PHOTO, "searched once 0"), 1)  # a one-off search is not kept
