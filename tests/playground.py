@@ -363,7 +363,9 @@ async def press(session: Session, rest: str) -> None:
     if not name:
         raise Mistake("press which button? e.g. `press ▶`")
     button = _button(message, name)
-    await session.interact(lambda: session.rig.discord.click(message.id, button, user=session.user))
+    await session.interact(
+        lambda: session.rig.discord.click(message.id, button, user=session.user, locale=session.locale)
+    )
 
 
 async def modal(session: Session, rest: str) -> None:
@@ -418,7 +420,9 @@ async def select(session: Session, rest: str) -> None:
     values = [_option(menus[0].get("options") or [], part.strip()) for part in text.split("|") if part.strip()]
     if not values:
         raise Mistake("select what? e.g. `select river`")
-    await session.interact(lambda: session.rig.discord.select(message.id, values, user=session.user))
+    await session.interact(
+        lambda: session.rig.discord.select(message.id, values, user=session.user, locale=session.locale)
+    )
 
 
 async def write(session: Session, rest: str) -> None:
