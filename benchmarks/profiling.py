@@ -36,7 +36,6 @@ if TYPE_CHECKING:
     from discord.types.message import Message as MessagePayload
 
     from bot.models import Chunk
-    from bot.service import Slot
 
 MESSAGE_COMPONENT = 3
 """The interaction type of a button press."""
@@ -495,24 +494,15 @@ async def pipeline(chunk: Chunk, sample: Sample, timer: Timer) -> dict[str, Any]
         return await cooldowns.hit("button", owner + i % 500, 10**6, 1)
 
     slot = await service.result(spec, 3)
-    viewed = result_view(slot, owner)
 
     def message() -> discord.Message:
         return discord.Message(state=_state(), channel=_channel(), data=cast("MessagePayload", sample.message))
 
-    parsed = message()
     best = timer.best
-    suggested_same = suggested_result_view(slot, owner).to_components() == viewed.to_components()
     return {
         "bot: build a page on a cache hit (ResultButtons.page: result + embed + view)": await timer.best_async(page),
         "bot: result_view": best(lambda: result_view(slot, owner), 1000),
-        f"bot: result_view, plain Buttons + pre-parsed emoji (suggested; same components: {suggested_same})": best(
-            lambda: suggested_result_view(slot, owner), 1000
-        ),
         "bot: result_embed": best(lambda: result_embed(slot), 1000),
-        "discord.py: View.from_message (each DynamicItem press rebuilds the view)": best(
-            lambda: discord.ui.View.from_message(parsed, timeout=None), 1000
-        ),
         "discord.py: Message parse of a result message": best(message, 1000),
         "bot: fast-path race (task + asyncio.wait)": await timer.best_async(race),
         "bot: dedupe claim": await timer.best_async(claim),
@@ -532,42 +522,3 @@ def _state() -> Any:
 
 def _channel() -> discord.PartialMessageable:
     return discord.PartialMessageable(state=_state(), id=2, type=discord.ChannelType.text)
-
-
-def suggested_result_view(slot: Slot, owner: int, *, private: bool = False) -> discord.ui.View:
-    """bot.ui.result_view as the report suggests: plain Buttons with the same custom_ids (PageButton stays the
-    registered DynamicItem that routes presses; a stopped view's items are never dispatched) and emoji parsed
-    once. Kept here only to measure the suggestion; the wire output is checked equal."""
-    from bot.ui import DELETE, FIRST, LAST, NEXT, POST, PREVIOUS, RANDOM, SAVE, link_button
-    from bot.wire import Action, ButtonState, encode_options
-
-    if not _EMOJI:  # the module-level constants the diff would add to bot/ui.py
-        _EMOJI.update(
-            {e: discord.PartialEmoji(name=e) for e in (FIRST, PREVIOUS, NEXT, LAST, RANDOM, DELETE, SAVE, POST)}
-        )
-    emoji = _EMOJI
-    code, key, last = encode_options(slot.spec), slot.spec.key, slot.total - 1
-
-    def button(action: Action, index: int, **kwargs: Any) -> discord.ui.Button[Any]:
-        return discord.ui.Button(custom_id=ButtonState(action, owner, index, code, key).encode(), **kwargs)
-
-    at_start, at_end = slot.index <= 0, slot.index >= last
-    view = discord.ui.View(timeout=None)
-    view.add_item(button(Action.FIRST, 0, emoji=emoji[FIRST], disabled=at_start))
-    view.add_item(button(Action.PREVIOUS, max(slot.index - 1, 0), emoji=emoji[PREVIOUS], disabled=at_start))
-    view.add_item(button(Action.JUMP, slot.index, label=f"{slot.index + 1} / {slot.total}", disabled=last <= 0))
-    view.add_item(button(Action.NEXT, min(slot.index + 1, last), emoji=emoji[NEXT], disabled=at_end))
-    view.add_item(button(Action.LAST, last, emoji=emoji[LAST], disabled=at_end))
-    view.add_item(button(Action.RANDOM, slot.index, emoji=emoji[RANDOM], disabled=last <= 0, row=1))
-    view.add_item(button(Action.DELETE, slot.index, emoji=emoji[DELETE], row=1))
-    view.add_item(button(Action.SAVE, slot.index, emoji=emoji[SAVE], row=1))
-    if private:
-        view.add_item(
-            button(Action.POST, slot.index, emoji=emoji[POST], label="Post", row=1, style=discord.ButtonStyle.primary)
-        )
-    view.add_item(link_button(slot.item, row=1))
-    view.stop()
-    return view
-
-
-_EMOJI: dict[str, discord.PartialEmoji] = {}

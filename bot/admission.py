@@ -56,7 +56,9 @@ class Admission:
         self, interaction: discord.Interaction[Any], call: Awaitable[T], fallback: T, what: str
     ) -> T:
         try:
-            return await asyncio.wait_for(call, timeout=max(0.05, DEADLINE - age(interaction)))
+            # asyncio.timeout, not wait_for: on Python 3.11 wait_for runs the call in a task of its own.
+            async with asyncio.timeout(max(0.05, DEADLINE - age(interaction))):
+                return await call
         except TimeoutError:
             now = time.monotonic()
             if now - self._warned_at >= WARN_EVERY:

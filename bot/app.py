@@ -27,6 +27,7 @@ from bot.invocation import check_invocation
 from bot.metrics import Metrics
 from bot.pexels import USER_AGENT, PexelsClient
 from bot.photo_of_the_day import INTERVAL, DailyScheduler
+from bot.routing import Route, Routed, RouteKey, route_key
 from bot.saved import SavedItemsUI
 from bot.service import SearchService, pexels_fetcher
 from bot.state import QuotaPolicy, State, build_state
@@ -145,6 +146,7 @@ class PexelsBot(commands.AutoShardedBot):
         self.started_at = time.time()
         self._installs: tuple[float, int | None, int | None] | None = None
         self._draining = False
+        self._routes: dict[RouteKey, Route] = {}
 
     async def setup_hook(self) -> None:
         """Build the session, the shared state, the database and the services; load the cogs. No command sync here.
@@ -231,6 +233,27 @@ class PexelsBot(commands.AutoShardedBot):
     async def launch_shard(self, gateway_url: yarl.URL, shard_id: int, *, initial: bool = False) -> None:
         """Connect one shard, retrying while Discord is unreachable and giving up the moment the bot closes."""
         await gateway.launch_shard(self, gateway_url, shard_id, initial=initial)
+
+    async def add_cog(self, cog: commands.Cog, /, **options: Any) -> None:
+        """Load a cog; a `Routed` cog's presses and submits are routed to it from then on."""
+        await super().add_cog(cog, **options)
+        if isinstance(cog, Routed):
+            self._routes.update(cog.routes())
+
+    async def remove_cog(self, name: str, /, **options: Any) -> commands.Cog | None:
+        """Unload a cog, and stop routing to it."""
+        cog = await super().remove_cog(name, **options)
+        if isinstance(cog, Routed):
+            for key in cog.routes():
+                self._routes.pop(key, None)
+        return cog
+
+    async def on_interaction(self, interaction: discord.Interaction[Any]) -> None:
+        """Send a component press or modal submit to the cog that wrote its custom_id (`bot.routing`)."""
+        key = route_key(interaction)
+        handler = self._routes.get(key) if key is not None else None
+        if handler is not None:
+            await handler(interaction)
 
     async def on_ready(self) -> None:
         """Log once the gateway session is up."""

@@ -156,40 +156,78 @@ def shared_embed(slot: Slot, sharer: str, *, locale: LocaleLike = None) -> disco
     return embed
 
 
+class Components(discord.ui.View):
+    """A finished view whose components are given as Discord's own dicts: what discord.py sends for `view=`.
+
+    A result's nine buttons are rebuilt for every press; as `discord.ui.Button` objects that costs about five times
+    what writing their dicts does. Like every view here it is stopped, so discord.py keeps nothing for it.
+    """
+
+    def __init__(self, rows: list[dict[str, Any]]) -> None:
+        super().__init__(timeout=None)
+        self._rows = rows
+        self.stop()
+
+    def __len__(self) -> int:
+        return sum(len(row["components"]) for row in self._rows)
+
+    def to_components(self) -> list[dict[str, Any]]:
+        return self._rows
+
+    def is_dispatchable(self) -> bool:
+        return False  # never stored by discord.py: presses are routed by custom_id (`PexelsBot.route`)
+
+    def has_components_v2(self) -> bool:
+        return False
+
+
+_SECONDARY, _PRIMARY, _LINK = (discord.ButtonStyle.secondary.value, discord.ButtonStyle.primary.value,
+                               discord.ButtonStyle.link.value)  # fmt: skip
+
+
+def _button(custom_id: str, *, emoji: str | None = None, label: str | None = None, disabled: bool = False,
+            style: int = _SECONDARY) -> dict[str, Any]:  # fmt: skip
+    button: dict[str, Any] = {"type": 2, "style": style, "disabled": disabled, "custom_id": custom_id}
+    if label is not None:
+        button["label"] = label
+    if emoji is not None:
+        button["emoji"] = {"id": None, "name": emoji}
+    return button
+
+
 def result_view(
     slot: Slot, owner: int, *, private: bool = False, can_post: bool = True, locale: LocaleLike = None
-) -> discord.ui.View:
+) -> Components:
     """The buttons under a result: ⏮ ◀ counter ▶ ⏭, then 🔀 🗑 ⭐ (📤 when private and posting is possible) and a
     link to Pexels: five a row at most, as Discord allows.
 
-    Plain buttons whose custom_ids say everything (`bot.wire`); the view is stopped before it is sent, so
-    discord.py keeps nothing for it, and presses are routed by custom_id (`cogs.search`).
+    Plain buttons whose custom_ids say everything (`bot.wire`); discord.py keeps nothing for them, and presses are
+    routed by custom_id (`PexelsBot.route`).
     """
-    code, key, last = encode_options(slot.spec), slot.spec.key, slot.total - 1
+    code, key, index, last = encode_options(slot.spec), slot.spec.key, slot.index, slot.total - 1
 
-    def button(action: Action, index: int, *, row: int = 0, **options: Any) -> discord.ui.Button[Any]:
-        options.setdefault("style", discord.ButtonStyle.secondary)
-        return discord.ui.Button(custom_id=ButtonState(action, owner, index, code, key).encode(), row=row, **options)
+    def cid(action: Action, target: int) -> str:
+        return ButtonState(action, owner, target, code, key).encode()
 
-    at_start, at_end = slot.index <= 0, slot.index >= last
-    view = discord.ui.View(timeout=None)
-    view.add_item(button(Action.FIRST, 0, emoji=FIRST, disabled=at_start))
-    view.add_item(button(Action.PREVIOUS, max(slot.index - 1, 0), emoji=PREVIOUS, disabled=at_start))
-    view.add_item(button(Action.JUMP, slot.index, label=f"{slot.index + 1} / {slot.total}", disabled=last <= 0))
-    view.add_item(button(Action.NEXT, min(slot.index + 1, last), emoji=NEXT, disabled=at_end))
-    view.add_item(button(Action.LAST, last, emoji=LAST, disabled=at_end))
-    view.add_item(button(Action.RANDOM, slot.index, emoji=RANDOM, disabled=last <= 0, row=1))
-    view.add_item(button(Action.DELETE, slot.index, emoji=DELETE, row=1))
-    view.add_item(button(Action.SAVE, slot.index, emoji=SAVE, row=1))
+    at_start, at_end, alone = index <= 0, index >= last, last <= 0
+    pages = [
+        _button(cid(Action.FIRST, 0), emoji=FIRST, disabled=at_start),
+        _button(cid(Action.PREVIOUS, max(index - 1, 0)), emoji=PREVIOUS, disabled=at_start),
+        _button(cid(Action.JUMP, index), label=f"{index + 1} / {slot.total}", disabled=alone),
+        _button(cid(Action.NEXT, min(index + 1, last)), emoji=NEXT, disabled=at_end),
+        _button(cid(Action.LAST, last), emoji=LAST, disabled=at_end),
+    ]
+    tools = [
+        _button(cid(Action.RANDOM, index), emoji=RANDOM, disabled=alone),
+        _button(cid(Action.DELETE, index), emoji=DELETE),
+        _button(cid(Action.SAVE, index), emoji=SAVE),
+    ]
     if private and can_post:
-        view.add_item(
-            button(
-                Action.POST, slot.index, emoji=POST, label=tr(locale, M.POST), row=1, style=discord.ButtonStyle.primary
-            )
-        )
-    view.add_item(link_button(slot.item, row=1, locale=locale))
-    view.stop()
-    return view
+        tools.append(_button(cid(Action.POST, index), emoji=POST, label=tr(locale, M.POST), style=_PRIMARY))
+    tools.append(
+        {"type": 2, "style": _LINK, "disabled": False, "label": _link_label(slot.item, locale), "url": slot.item.url}
+    )
+    return Components([{"type": 1, "components": pages}, {"type": 1, "components": tools}])
 
 
 def custom_ids(message: discord.Message | None) -> set[str]:
@@ -205,8 +243,11 @@ def custom_ids(message: discord.Message | None) -> set[str]:
 
 def link_button(item: Item, *, row: int = 0, locale: LocaleLike = None) -> discord.ui.Button[Any]:
     """A link to the result's page on Pexels."""
-    label = tr(locale, M.VIEW_ON_PEXELS if isinstance(item, Photo) else M.WATCH_ON_PEXELS)
-    return discord.ui.Button(style=discord.ButtonStyle.link, url=item.url, label=label, row=row)
+    return discord.ui.Button(style=discord.ButtonStyle.link, url=item.url, label=_link_label(item, locale), row=row)
+
+
+def _link_label(item: Item, locale: LocaleLike) -> str:
+    return tr(locale, M.VIEW_ON_PEXELS if isinstance(item, Photo) else M.WATCH_ON_PEXELS)
 
 
 def shared_view(item: Item, *, locale: LocaleLike = None) -> discord.ui.View:

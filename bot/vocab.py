@@ -10,6 +10,7 @@ formats (`bot.wire`) encode them. Words used throughout the code:
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import unicodedata
@@ -142,9 +143,7 @@ class SearchSpec:
     @property
     def key(self) -> str:
         """A short, stable id of the results: equal for searches Pexels answers the same way."""
-        options = (self.orientation, self.size, self.colour, self.locale)
-        ident = "|".join([_KEY_KIND[self.kind], query_identity(self.query), *(v or "" for v in options)])
-        return hashlib.sha256(ident.encode()).hexdigest()[:12]
+        return _key_of(self)
 
     def describe(self, locale: LocaleLike = None) -> str:
         """How the search reads in a footer: `"sunset"` (straight quotes in every language: the query is read back
@@ -154,6 +153,14 @@ class SearchSpec:
 
 _KEY_KIND = {Kind.PHOTO: "p", Kind.VIDEO: "v", Kind.CURATED: "c"}
 """The letters result keys were first computed with: changing them would orphan every cached search."""
+
+
+@functools.lru_cache(maxsize=256)
+def _key_of(spec: SearchSpec) -> str:
+    # Memoised: a press reads its search's key three times (the footer check, the cache, the new buttons).
+    options = (spec.orientation, spec.size, spec.colour, spec.locale)
+    ident = "|".join([_KEY_KIND[spec.kind], query_identity(spec.query), *(v or "" for v in options)])
+    return hashlib.sha256(ident.encode()).hexdigest()[:12]
 
 
 def curated() -> SearchSpec:

@@ -46,6 +46,7 @@ Format-1 chunks (uncompressed JSON, full links) are still read.
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import zlib
@@ -119,8 +120,11 @@ def encode_options(spec: SearchSpec) -> str:
     return ".".join([_KIND_LETTERS[spec.kind], *(v or "-" for v in options)])
 
 
+@functools.lru_cache(maxsize=256)
 def decode_options(code: str, query: str) -> SearchSpec:
-    """Inverse of `encode_options`, with the query read back from the message; ValueError if we didn't write it."""
+    """Inverse of `encode_options`, with the query read back from the message; ValueError if we didn't write it.
+
+    Memoised (a press decodes its options twice, and the results being browsed recur); errors are not cached."""
     parts = code.split(".")
     if len(parts) != 5:
         raise ValueError("wrong number of fields")

@@ -7,11 +7,11 @@ if the blocklist changed since), and the server's language is searched in.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import discord
 from discord import app_commands
-from discord.ext import commands
 
 from bot import messages as M
 from bot.answer import Reply, answer_command, fail
@@ -21,6 +21,7 @@ from bot.features import check_blocked
 from bot.i18n import LocaleLike, tr
 from bot.keywords import find_phrases
 from bot.message_text import message_text
+from bot.routing import Route, Routed, RouteKey
 from bot.ui import custom_ids
 from bot.vocab import Kind, SearchSpec, pexels_locale, validate_query
 from bot.wire import SELECT_PATTERN, SELECT_PREFIX, SelectState
@@ -51,7 +52,7 @@ def offered(message: discord.Message | None) -> set[str]:
     return values
 
 
-class Discover(commands.Cog):
+class Discover(Routed):
     """Photos for any message."""
 
     def __init__(self, bot: PexelsBot) -> None:
@@ -65,6 +66,10 @@ class Discover(commands.Cog):
     async def cog_unload(self) -> None:
         """Unregister the menu."""
         self.bot.tree.remove_command(self.menu.name, type=self.menu.type)
+
+    def routes(self) -> Mapping[RouteKey, Route]:
+        """Choices in the menu, by their custom_id (`bot.routing`)."""
+        return {(discord.InteractionType.component, SELECT_PREFIX): self.choose}
 
     async def find_photos(self, interaction: Interaction, message: discord.Message) -> None:
         """Offer up to five photo searches drawn from the message's text (counts as a search for the cooldown)."""
@@ -85,15 +90,10 @@ class Discover(commands.Cog):
 
         await answer_command(interaction, menu(), ephemeral=True)
 
-    @commands.Cog.listener()
-    async def on_interaction(self, interaction: Interaction) -> None:
+    async def choose(self, interaction: Interaction) -> None:
         """A choice in the menu: run it as a private photo search, in place of the menu."""
         data: Any = interaction.data or {}
-        custom_id = data.get("custom_id")
-        if interaction.type is not discord.InteractionType.component or not isinstance(custom_id, str):
-            return
-        if not custom_id.startswith(SELECT_PREFIX):
-            return
+        custom_id = str(data.get("custom_id", ""))
         try:
             if not await self.bot.admission.claim(interaction):
                 return

@@ -7,12 +7,13 @@ DMs, user installs): saved items belong to the user, not to a server.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 import discord
 from discord import app_commands
-from discord.ext import commands
 
+from bot.routing import Route, Routed, RouteKey
 from bot.wire import SAVED_PREFIX
 
 if TYPE_CHECKING:
@@ -21,7 +22,7 @@ if TYPE_CHECKING:
 Interaction = discord.Interaction["PexelsBot"]
 
 
-class SavedCog(commands.Cog):
+class SavedCog(Routed):
     """Each user's saved photos and videos."""
 
     saved = app_commands.Group(name="saved", description="The photos and videos you saved with ⭐")
@@ -39,14 +40,9 @@ class SavedCog(commands.Cog):
         """Ask for confirmation, then delete every saved item of the user."""
         await self.bot.saved.ask_clear(interaction)
 
-    @commands.Cog.listener()
-    async def on_interaction(self, interaction: Interaction) -> None:
-        """Route the browser's presses by their custom_id (they carry their whole state)."""
-        data: Any = interaction.data or {}
-        custom_id = data.get("custom_id")
-        component = interaction.type is discord.InteractionType.component
-        if component and isinstance(custom_id, str) and custom_id.startswith(SAVED_PREFIX):
-            await self.bot.saved.press(interaction)
+    def routes(self) -> Mapping[RouteKey, Route]:
+        """The browser's presses, by their custom_id (`bot.routing`): they carry their whole state."""
+        return {(discord.InteractionType.component, SAVED_PREFIX): self.bot.saved.press}
 
 
 async def setup(bot: PexelsBot) -> None:

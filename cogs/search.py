@@ -8,15 +8,16 @@ cooldown is spent; every error reaches the command tree's one error handler (`bo
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 import discord
 from discord import app_commands
-from discord.ext import commands
 
 from bot.db import GuildConfig
 from bot.features import check_blocked
 from bot.i18n import language_name, tr
+from bot.routing import Route, Routed, RouteKey
 from bot.vocab import (
     COLOURS,
     PEXELS_LOCALES,
@@ -57,7 +58,7 @@ def _private(asked: bool | None, server: GuildConfig) -> bool:
     return server.private_by_default if asked is None else asked
 
 
-class Search(commands.Cog):
+class Search(Routed):
     """Photo and video search."""
 
     def __init__(self, bot: PexelsBot) -> None:
@@ -129,18 +130,12 @@ class Search(commands.Cog):
         server = await self._server(interaction, None)
         await self.bot.buttons.open(interaction, curated(), private=_private(private, server))
 
-    @commands.Cog.listener()
-    async def on_interaction(self, interaction: Interaction) -> None:
-        """Route result button presses and jump modals by their custom_id: they carry their whole state, so
-        presses on messages from before a restart or from another process work the same."""
-        data: Any = interaction.data or {}
-        custom_id = data.get("custom_id")
-        if not isinstance(custom_id, str):
-            return
-        if interaction.type is discord.InteractionType.component and custom_id.startswith(BUTTON_PREFIX):
-            await self.bot.buttons.press(interaction)
-        elif interaction.type is discord.InteractionType.modal_submit and custom_id.startswith(MODAL_PREFIX):
-            await self.bot.buttons.jump.submit(interaction)
+    def routes(self) -> Mapping[RouteKey, Route]:
+        """Result button presses and jump modals, by their custom_id (`bot.routing`)."""
+        return {
+            (discord.InteractionType.component, BUTTON_PREFIX): self.bot.buttons.press,
+            (discord.InteractionType.modal_submit, MODAL_PREFIX): self.bot.buttons.jump.submit,
+        }
 
 
 async def setup(bot: PexelsBot) -> None:

@@ -393,7 +393,7 @@ def a_slot(item: Photo | Video, index: int = 2, total: int = 240, spec: SearchSp
 
 
 def _labels(view: discord.ui.View) -> list[str]:
-    return [str(item.label) for item in view.children if isinstance(item, discord.ui.Button) and item.label]
+    return [c["label"] for row in view.to_components() for c in row["components"] if c.get("label")]
 
 
 @pytest.mark.parametrize("locale", DISCORD_LOCALES)

@@ -6,7 +6,7 @@ import re
 import string
 from dataclasses import replace
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, cast
 
 import discord
 import pytest
@@ -350,16 +350,16 @@ def test_video_embed_links_exactly_the_chosen_file() -> None:
 # ------------------------------------------------------------------------------------------------ the view
 
 
-def buttons(view: discord.ui.View) -> list[discord.ui.Button[Any]]:
-    out: list[discord.ui.Button[Any]] = []
-    for child in view.children:
-        item = child.item if isinstance(child, discord.ui.DynamicItem) else child
-        assert isinstance(item, discord.ui.Button)
-        out.append(item)
+def buttons(view: discord.ui.View) -> list[discord.Button]:
+    """The view's buttons as Discord receives them (what discord.py sends for `view=`)."""
+    out: list[discord.Button] = []
+    for row in view.to_components():
+        assert row["type"] == discord.ComponentType.action_row.value
+        out.extend(discord.Button(cast("Any", button)) for button in row["components"])
     return out
 
 
-def face(button: discord.ui.Button[Any]) -> str:
+def face(button: discord.Button) -> str:
     return str(button.emoji) if button.emoji is not None else str(button.label)
 
 
