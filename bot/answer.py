@@ -23,7 +23,7 @@ from discord import app_commands
 from bot import messages as M
 from bot.errors import user_message
 from bot.i18n import tr
-from bot.metrics import observe_answer, observe_refusal
+from bot.metrics import observe_answer, observe_ready, observe_refusal
 from bot.ui import NO_MENTIONS
 
 log = logging.getLogger(__name__)
@@ -193,8 +193,18 @@ async def _race(
     return task, done
 
 
-async def answer_command(interaction: discord.Interaction[Any], work: Awaitable[Reply], *, ephemeral: bool) -> None:
-    """Send the reply `work` produces as a new message, public or ephemeral; refusals always ephemeral."""
+async def answer_command(
+    interaction: discord.Interaction[Any], work: Awaitable[Reply] | Reply, *, ephemeral: bool
+) -> None:
+    """Send the reply `work` produces (or a reply ready at once) as a new message, public or ephemeral; refusals
+    always ephemeral."""
+    if isinstance(work, Reply):
+        observe_ready(interaction)
+        try:
+            await acknowledge(interaction, interaction.response.send_message(ephemeral=ephemeral, **work.kwargs()))
+        except Exception as exc:
+            await _refuse_after(interaction, exc, deferred=False, public=not ephemeral)
+        return
     work = observe_answer(interaction, work)
     task, fast = await _race(
         interaction,
@@ -238,8 +248,15 @@ async def _refuse_after(
         log.warning("Could not tell user %s about an error (%s): %s", interaction.user.id, error, exc)
 
 
-async def answer_update(interaction: discord.Interaction[Any], work: Awaitable[Reply]) -> None:
-    """Put the reply `work` produces in place of the message the component is on."""
+async def answer_update(interaction: discord.Interaction[Any], work: Awaitable[Reply] | Reply) -> None:
+    """Put the reply `work` produces (or a reply ready at once) in place of the message the component is on."""
+    if isinstance(work, Reply):
+        observe_ready(interaction)
+        try:
+            await acknowledge(interaction, interaction.response.edit_message(**work.kwargs()))
+        except Exception as exc:
+            await fail(interaction, exc)
+        return
     work = observe_answer(interaction, work)
     task, fast = await _race(interaction, work, lambda: acknowledge(interaction, interaction.response.defer()))
     try:

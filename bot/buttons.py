@@ -19,7 +19,7 @@ from bot.errors import BadInput, Expired
 from bot.i18n import LocaleLike, tr
 from bot.jump import JumpModal
 from bot.models import Item
-from bot.service import SearchService
+from bot.service import SearchService, Slot
 from bot.ui import NO_MENTIONS, custom_ids, footer_of, is_private, result_embed, result_view, shared_embed, shared_view
 from bot.vocab import SearchSpec
 from bot.wire import Action, ButtonState
@@ -37,6 +37,11 @@ def forced_private(interaction: discord.Interaction[Any]) -> bool:
     if interaction.guild_id is None or interaction.is_guild_integration():
         return False
     return not interaction.permissions.use_external_apps
+
+
+def _reply(slot: Slot, owner: int, *, private: bool, can_post: bool, locale: LocaleLike) -> Reply:
+    view = result_view(slot, owner, private=private, can_post=can_post, locale=locale)
+    return Reply(embed=result_embed(slot, locale=locale), view=view)
 
 
 class ResultButtons:
@@ -67,13 +72,13 @@ class ResultButtons:
         await self.admission.admit(interaction, "search")
         locked = forced_private(interaction)
         private = private or locked
-        page = self.page(spec, 0, interaction.user.id, private=private, can_post=not locked, locale=interaction.locale)
+        page = self.soon(spec, 0, interaction.user.id, private=private, can_post=not locked, locale=interaction.locale)
         await answer_command(interaction, page, ephemeral=private)
 
     async def open_in_place(self, interaction: discord.Interaction[Any], spec: SearchSpec) -> None:
         """Turn the component's (private) message into a private result for `spec` (the caller admitted it)."""
         can_post = not forced_private(interaction)
-        page = self.page(spec, 0, interaction.user.id, private=True, can_post=can_post, locale=interaction.locale)
+        page = self.soon(spec, 0, interaction.user.id, private=True, can_post=can_post, locale=interaction.locale)
         await answer_update(interaction, page)
 
     async def page(
@@ -88,13 +93,22 @@ class ResultButtons:
     ) -> Reply:
         """The result message showing result `index` of `spec`, in the searcher's language."""
         slot = await self.search.result(spec, index)
-        view = result_view(slot, owner, private=private, can_post=can_post, locale=locale)
-        return Reply(embed=result_embed(slot, locale=locale), view=view)
+        return _reply(slot, owner, private=private, can_post=can_post, locale=locale)
+
+    def soon(
+        self, spec: SearchSpec, index: int, owner: int, *, private: bool, can_post: bool, locale: LocaleLike
+    ) -> Reply | Awaitable[Reply]:
+        """`page`'s message at once when a cache in this process holds the result (no task, no race with a
+        deadline: the answer goes out in the same step of the event loop), else the work that gets it."""
+        slot = self.search.result_now(spec, index)
+        if slot is None:
+            return self.page(spec, index, owner, private=private, can_post=can_post, locale=locale)
+        return _reply(slot, owner, private=private, can_post=can_post, locale=locale)
 
     async def show(self, interaction: discord.Interaction[Any], spec: SearchSpec, index: int, owner: int) -> None:
         """Put result `index` in place of the message the component is on, keeping its visibility."""
         private, can_post = is_private(interaction), not forced_private(interaction)
-        page = self.page(spec, index, owner, private=private, can_post=can_post, locale=interaction.locale)
+        page = self.soon(spec, index, owner, private=private, can_post=can_post, locale=interaction.locale)
         await answer_update(interaction, page)
 
     async def press(self, interaction: discord.Interaction[Any]) -> None:

@@ -108,6 +108,15 @@ def observe_answer(interaction: Any, work: Awaitable[T]) -> Awaitable[T]:
     return metrics._observe(interaction.extras, work)
 
 
+def observe_ready(interaction: Any) -> None:
+    """`interaction` is answered with a reply that was ready at once: counted now, as `observe_answer` counts
+    when its work ends."""
+    metrics = _metrics_of(interaction)
+    if metrics is not None:
+        interaction.extras[_ANSWERING] = True
+        metrics._count(interaction.extras, "ok")
+
+
 def observe_refusal(interaction: Any, *, bug: bool) -> None:
     """`interaction` is being refused (or, with `bug`, told something went wrong on our side)."""
     metrics = _metrics_of(interaction)

@@ -80,6 +80,24 @@ class SearchService:
             return Slot(chunk.items[offset], index, _total(head), spec)
         return await self._last_served(spec, head, number)
 
+    def result_now(self, spec: SearchSpec, index: int) -> Slot | None:
+        """The result at `index` (clamped) when it can be had without waiting, from a cache in this process's
+        memory; None otherwise (a shared cache, a chunk to fetch, an end to record): then `result`."""
+        head = self.store.chunk_now(spec, 1)
+        total = _total(head) if head is not None else 0
+        if head is None or total == 0:
+            return None
+        index = max(0, min(index, total - 1))
+        number, offset = divmod(index, CHUNK_SIZE)
+        chunk = head if number == 0 else self.store.chunk_now(spec, number + 1)
+        if chunk is None or offset >= len(chunk.items):
+            return None
+        end = number * CHUNK_SIZE + len(chunk.items)
+        if number and (len(chunk.items) < CHUNK_SIZE or not chunk.has_next) and (head.end is None or head.end > end):
+            return None  # the list's real end is to be recorded first (`result` does)
+        self.store.hits += 1 if number == 0 else 2
+        return Slot(chunk.items[offset], index, total, spec)
+
     async def cached_result(self, spec: SearchSpec, index: int) -> Slot | None:
         """The result at `index` (clamped) if the cache holds it, without asking Pexels."""
         head = await self.store.cached_chunk(spec, 1)

@@ -69,6 +69,14 @@ class ResultStore:
         # Shielded: one waiter giving up (its interaction cancelled) must not cancel the fetch for the others.
         return await asyncio.shield(task)
 
+    def chunk_now(self, spec: SearchSpec, number: int) -> Chunk | None:
+        """Chunk `number` when it can be had without waiting (the cache is in this process and holds it), else None.
+
+        Not counted as a hit: the caller counts what it served (`SearchService.result_now`)."""
+        key = _cache_key(spec, number)
+        raw = self._cache.peek(key)
+        return None if raw is None else self._from_raw(spec, key, raw)
+
     async def cached_chunk(self, spec: SearchSpec, number: int) -> Chunk | None:
         """Chunk `number` if the cache holds it, without asking Pexels."""
         return await self._cached(spec, _cache_key(spec, number))
@@ -84,13 +92,18 @@ class ResultStore:
 
     async def _cached(self, spec: SearchSpec, key: str) -> Chunk | None:
         raw = await self._cache.get(key)
-        memo = self._decoded.get(key) or self._new.get(key)
         if raw is None:
             # Not in the shared cache: evicted, or the cache is unreachable. A chunk used here recently still is.
+            memo = self._decoded.get(key) or self._new.get(key)
             if memo is not None and memo[2] > self._clock():
                 self._used_again(key, memo)
                 return memo[1]
             return None
+        return self._from_raw(spec, key, raw)
+
+    def _from_raw(self, spec: SearchSpec, key: str, raw: bytes) -> Chunk | None:
+        """The chunk the cache holds as `raw`, decoded once and reused while the cache holds the same bytes."""
+        memo = self._decoded.get(key) or self._new.get(key)
         # A page turn reads one result of 80; decoding all 80 again was most of a press's own CPU time.
         if memo is not None and (memo[0] is raw or memo[0] == raw):
             self._used_again(key, memo)

@@ -148,6 +148,9 @@ class DownableCache:
         if not self.down:
             self.values[key] = value
 
+    def peek(self, key: str) -> bytes | None:
+        return None  # like Redis: only a round trip can tell
+
 
 async def test_a_result_being_browsed_outlives_a_stream_of_new_searches_in_memory() -> None:
     cache, fetch = DownableCache(), Fetches()

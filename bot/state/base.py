@@ -69,6 +69,11 @@ class Cache(Protocol):
         """Store a value for `ttl` seconds."""
         ...
 
+    def peek(self, key: str) -> bytes | None:
+        """The value when this process can tell at once (a cache in its own memory); None when it is missing,
+        expired, or can't be known without a round trip (a shared cache): then `get`."""
+        ...
+
 
 class Cooldowns(Protocol):
     """Per-user fixed-window rate limits with discord.py's `Cooldown` semantics."""

@@ -95,6 +95,10 @@ class MemoryCache:
 
     async def get(self, key: str) -> bytes | None:
         """Return the value, or None when missing or expired."""
+        return self.peek(key)
+
+    def peek(self, key: str) -> bytes | None:
+        """The same as `get`, at once: the cache is in this process's memory."""
         entry = self._data.get(key)
         if entry is None:
             return None

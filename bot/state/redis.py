@@ -340,6 +340,10 @@ class RedisCache:
             return None
         return bytes(value) if value is not None else None
 
+    def peek(self, key: str) -> bytes | None:
+        """Always None: only Redis knows what it holds (another process may have changed it)."""
+        return None
+
     async def set(self, key: str, value: bytes, ttl: float) -> None:
         """Store a value for `ttl` seconds; a no-op when Redis is down."""
         ttl_ms = int(ttl * 1000)
