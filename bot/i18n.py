@@ -160,11 +160,17 @@ def _same_placeholders(code: str, msgid: str, texts: Iterable[str], singular: st
     return True
 
 
+MAX_RESOLVED = 256
+"""Locales whose catalog `Translations.language` remembers (Discord has 34)."""
+
+
 class Translations:
     """Every catalog, keyed by its identifier, and the lookups that fall back to English."""
 
     def __init__(self, languages: Iterable[Language]) -> None:
         self._languages = {language.code.lower(): language for language in languages}
+        self._resolved: dict[str, Language | None] = {}
+        """locale → its catalog, as `language` found it: every message of a reply asks again."""
 
     @classmethod
     def load(cls, directory: Path = LOCALES_DIR) -> Translations:
@@ -191,8 +197,16 @@ class Translations:
         """
         if locale is None:
             return None
-        tag = str(locale).strip().replace("-", "_").lower()
-        return self._languages.get(tag) or self._languages.get(tag.split("_")[0])
+        text = str(locale)
+        try:
+            return self._resolved[text]
+        except KeyError:
+            pass
+        tag = text.strip().replace("-", "_").lower()
+        found = self._languages.get(tag) or self._languages.get(tag.split("_")[0])
+        if len(self._resolved) < MAX_RESOLVED:  # bounded: a locale can come from what a user typed
+            self._resolved[text] = found
+        return found
 
     def lookup(self, locale: LocaleLike, msgid: str, context: str | None = None) -> str | None:
         """The translation of one message, or None where there is none (English, missing, fuzzy, broken)."""

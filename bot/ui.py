@@ -15,7 +15,7 @@ from bot.i18n import LocaleLike, tr
 from bot.models import Item, Photo, Video, item_title
 from bot.models import title_from_page as title_from_page  # re-exported: it moved to bot.models
 from bot.service import Slot
-from bot.wire import Action, ButtonState, encode_options, footer_text
+from bot.wire import Action, button_id, encode_options, footer_text
 
 PEXELS_URL = "https://www.pexels.com"
 PEXELS_GREEN = 0x05A081
@@ -75,26 +75,26 @@ def attribution(locale: LocaleLike, message: str = M.PHOTOS_PROVIDED) -> str:
 
 def _plain_title(item: Item, locale: LocaleLike) -> str:
     """The result's title in the reader's language, as plain text."""
-    # The templates keep their {name} placeholder for item_title, which fills in the credit's name.
-    photo_by, video_by = (tr(locale, message, name="{name}") for message in (M.PHOTO_TITLE_BY, M.VIDEO_TITLE_BY))
-    return item_title(item, photo_by=photo_by, video_by=video_by)
+    # The template keeps its {name} placeholder for item_title, which fills in the credit's name.
+    by = tr(locale, M.PHOTO_TITLE_BY if isinstance(item, Photo) else M.VIDEO_TITLE_BY, name="{name}")
+    return item_title(item, photo_by=by, video_by=by)
 
 
-def _set_image(embed: discord.Embed, item: Item, locale: LocaleLike) -> None:
+def _set_image(embed: discord.Embed, item: Item, plain_title: str) -> None:
     """The embed's image, with alt text for screen readers: the photo's alt (else its title), a video's title.
 
     Discord reads alt text from the image's `description`; discord.py 2.7's `set_image` has no parameter for it,
     and `Embed.to_dict` sends the image dict as it is.
     """
     embed.set_image(url=item.image)
-    alt = " ".join(_plain_title(item, locale).split())
+    alt = " ".join(plain_title.split())
     if alt:
         embed._image["description"] = _truncate(alt, MAX_IMAGE_ALT)
 
 
-def _title(item: Item, locale: LocaleLike) -> str:
-    """The result's title in the reader's language, escaped and cut to Discord's 256."""
-    return _shown(_plain_title(item, locale), 256)
+def _title(plain_title: str) -> str:
+    """The result's title, escaped and cut to Discord's 256."""
+    return _shown(plain_title, 256)
 
 
 def photo_embed(photo: Photo, slot: Slot, *, locale: LocaleLike = None) -> discord.Embed:
@@ -104,13 +104,14 @@ def photo_embed(photo: Photo, slot: Slot, *, locale: LocaleLike = None) -> disco
         credit = tr(locale, M.PHOTO_CREDIT, author=author, author_url=author_url, url=photo.url)
     else:
         credit = tr(locale, M.PHOTO_CREDIT_UNLINKED, author=author, url=photo.url)
+    plain_title = _plain_title(photo, locale)
     embed = discord.Embed(
-        title=_title(photo, locale),
+        title=_title(plain_title),
         url=photo.url,
         colour=photo.colour if photo.colour is not None else PEXELS_GREEN,
         description=_truncate(f"{credit}\n{attribution(locale)}", 4096),
     )
-    _set_image(embed, photo, locale)
+    _set_image(embed, photo, plain_title)
     embed.set_footer(text=_truncate(_footer(slot, locale), 2048))
     return embed
 
@@ -130,13 +131,14 @@ def video_embed(video: Video, slot: Slot, *, locale: LocaleLike = None) -> disco
     else:
         lines.append(tr(locale, M.VIDEO_CREDIT_UNLINKED, author=author, url=video.url))
     lines.append(attribution(locale, M.VIDEOS_PROVIDED))
+    plain_title = _plain_title(video, locale)
     embed = discord.Embed(
-        title=_title(video, locale),
+        title=_title(plain_title),
         url=video.url,
         colour=PEXELS_GREEN,
         description=_truncate("\n".join(lines), 4096),
     )
-    _set_image(embed, video, locale)
+    _set_image(embed, video, plain_title)
     embed.set_footer(text=_truncate(_footer(slot, locale), 2048))
     return embed
 
@@ -207,7 +209,7 @@ def result_view(
     code, key, index, last = encode_options(slot.spec), slot.spec.key, slot.index, slot.total - 1
 
     def cid(action: Action, target: int) -> str:
-        return ButtonState(action, owner, target, code, key).encode()
+        return button_id(action, owner, target, code, key)
 
     at_start, at_end, alone = index <= 0, index >= last, last <= 0
     pages = [

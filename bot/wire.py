@@ -141,6 +141,12 @@ def decode_options(code: str, query: str) -> SearchSpec:
     return SearchSpec(kind, query, cast("Any", orientation), cast("Any", size), colour, locale)
 
 
+def button_id(action: Action, owner: int, index: int, options: str, key: str, prefix: str = BUTTON_PREFIX) -> str:
+    """`ButtonState(action, owner, index, options, key).encode(prefix)` without building the state: a result's
+    buttons are written for every page turn."""
+    return f"{prefix}{action}:{owner}:{index}:{options}:{key}"
+
+
 @dataclass(frozen=True, slots=True)
 class ButtonState:
     """What one press needs to know, as carried in a result button's (or the jump modal's) custom_id."""
@@ -153,7 +159,7 @@ class ButtonState:
 
     def encode(self, prefix: str = BUTTON_PREFIX) -> str:
         """The custom_id (at most 100 characters, as Discord requires)."""
-        return f"{prefix}{self.action}:{self.owner}:{self.index}:{self.options}:{self.key}"
+        return button_id(self.action, self.owner, self.index, self.options, self.key, prefix)
 
     @classmethod
     def from_match(cls, match: re.Match[str]) -> ButtonState:
