@@ -20,11 +20,14 @@ from benchmarks.load import Load
 from benchmarks.memory import probe
 from benchmarks.report import markdown_table
 from benchmarks.rig import RELAXED, ROOT, machine_info, median, start_serving, stop_serving, sync_commands, world
+from benchmarks.startup import compile_sources
 
 WORKLOAD = (("cached", 200.0), ("press", 200.0), ("uncached", 100.0), ("mix", 300.0))
 
 
 async def _startup(roots: dict[str, Path], rounds: int) -> dict[str, dict[str, float]]:
+    for root in roots.values():
+        compile_sources(root)
     ready: dict[str, list[float]] = {name: [] for name in roots}
     rss: dict[str, list[float]] = {name: [] for name in roots}
     async with world() as w:

@@ -146,6 +146,7 @@ class PexelsBot(commands.AutoShardedBot):
         self.started_at = time.time()
         self._installs: tuple[float, int | None, int | None] | None = None
         self._draining = False
+        self._settled = False
         self._routes: dict[RouteKey, Route] = {}
 
     async def setup_hook(self) -> None:
@@ -191,12 +192,6 @@ class PexelsBot(commands.AutoShardedBot):
         )
         for extension in EXTENSIONS:
             await self.load_extension(extension)
-        if self._freeze_heap:
-            # Everything that exists now (modules, discord.py, the cogs) lives as long as the process: hide it
-            # from the cyclic collector, so a full collection scans only what interactions create. Measured:
-            # the worst collection pause fell from ~90 ms to ~15 ms, and p99 at 200 interactions/s with it.
-            gc.collect()
-            gc.freeze()
         await self.metrics.start(host=settings.metrics_host, port=settings.metrics_port, healthy=self.connected)
         log.info(
             "pexbot %s ready to connect (state: %s, shards %s of %s)",
@@ -256,8 +251,24 @@ class PexelsBot(commands.AutoShardedBot):
             await handler(interaction)
 
     async def on_ready(self) -> None:
-        """Log once the gateway session is up."""
+        """Log once the gateway session is up; the first time, finish what could wait until then (`_settle`)."""
         log.info("Connected as %s (%s)", self.user, self.user and self.user.id)
+        if not self._settled:
+            self._settled = True
+            await self._settle()
+
+    async def _settle(self) -> None:
+        """Once connected: read the message catalogs (in a thread), then freeze the heap. Done before READY,
+        both lengthened the start (the catalogs' reading took the GIL from it; a full collection took ~30 ms)."""
+        translator = self.tree.translator
+        if isinstance(translator, CommandTranslator):
+            await translator.preload()
+        if self._freeze_heap:
+            # Everything that exists now (modules, discord.py, the cogs, the catalogs) lives as long as the
+            # process: hide it from the cyclic collector, so a full collection scans only what interactions
+            # create. Measured: the worst collection pause fell from ~90 ms to ~15 ms, and p99 at 200/s with it.
+            gc.collect()
+            gc.freeze()
 
     async def installs(self) -> tuple[int | None, int | None]:
         """How many servers and users have installed the app (Discord's approximate counts, at most 5 minutes old)."""

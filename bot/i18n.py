@@ -14,6 +14,7 @@ checks them.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gettext
 import logging
 import string
@@ -320,22 +321,22 @@ class CommandTranslator(app_commands.Translator):
 
     def __init__(self, catalogs: Translations | None = None) -> None:
         self._catalogs = catalogs
-        self._loading: asyncio.Task[Translations] | None = None
 
     @property
     def catalogs(self) -> Translations:
         """The catalogs this translator reads (the bot's own unless given)."""
         return self._catalogs if self._catalogs is not None else translations()
 
-    async def load(self) -> None:
-        """Start reading the catalogs in a worker thread when the translator is set, not on the first interaction.
+    async def preload(self) -> None:
+        """Read the catalogs in a worker thread, so that the first reply does not wait for them on the event loop.
 
-        Not awaited: the bot connects meanwhile (a lookup before they are read waits for them).
+        The running bot calls it once connected (`PexelsBot.on_ready`): read while connecting, they took the GIL
+        from the start itself. `sync` reads them at its first lookup. A failure is raised again, where it matters,
+        by the first lookup (which reads them itself).
         """
-        if self._catalogs is None and _loaded is None and self._loading is None:
-            self._loading = asyncio.create_task(asyncio.to_thread(translations), name="pexbot-catalogs")
-            # A failure here is raised again, where it matters, by the first lookup (which reads them itself).
-            self._loading.add_done_callback(lambda task: task.cancelled() or task.exception())
+        if self._catalogs is None and _loaded is None:
+            with contextlib.suppress(Exception):
+                await asyncio.to_thread(translations)
 
     async def translate(
         self,
