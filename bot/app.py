@@ -125,6 +125,9 @@ class PexelsBot(commands.AutoShardedBot):
         # no guild cache: /about counts installs from the application's own info.
         intents = discord.Intents.none()
         gateway.install()
+        # discord.py waits this long after READY for the GUILD_CREATEs of the servers; without the GUILDS intent
+        # none come, and on_ready (which settles the process: `_settle`) would wait 2 s for nothing.
+        options.setdefault("guild_ready_timeout", 0.0)
         options.setdefault("shard_count", settings.shard_count)
         options.setdefault("shard_ids", list(settings.shard_ids) if settings.shard_ids else None)
         super().__init__(
