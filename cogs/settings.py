@@ -108,7 +108,7 @@ class ServerSettingsCog(commands.Cog):
 
         async def shown() -> Reply:
             with database_errors(locale):
-                config = await self.bot.database.settings.get(guild_id)
+                config = await self.bot.server_settings.store.get(guild_id)
             return Reply(embed=settings_embed(config, locale))
 
         await answer_command(interaction, shown(), ephemeral=True)
@@ -122,7 +122,7 @@ class ServerSettingsCog(commands.Cog):
 
         async def change() -> Reply:
             with database_errors(locale):
-                await self.bot.database.settings.set_private(guild_id, value)
+                await self.bot.server_settings.store.set_private(guild_id, value)
             return Reply(content=tr(locale, msg.PRIVATE_ON if value else msg.PRIVATE_OFF))
 
         await answer_command(interaction, change(), ephemeral=True)
@@ -141,7 +141,7 @@ class ServerSettingsCog(commands.Cog):
 
         async def change() -> Reply:
             with database_errors(locale):
-                await self.bot.database.settings.set_language(guild_id, chosen)
+                await self.bot.server_settings.store.set_language(guild_id, chosen)
             if chosen is None:
                 return Reply(content=tr(locale, msg.LANGUAGE_CLEARED))
             return Reply(content=tr(locale, msg.LANGUAGE_SET, language=_language(locale, chosen)))
@@ -165,7 +165,7 @@ class ServerSettingsCog(commands.Cog):
         guild_id, locale = server_of(interaction), interaction.locale
         cleaned = clean_word(locale, word)
         await self.bot.admission.admit(interaction, "button")
-        settings = self.bot.database.settings
+        settings = self.bot.server_settings.store
 
         async def change() -> Reply:
             with database_errors(locale):
