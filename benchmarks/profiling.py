@@ -79,6 +79,8 @@ def _watch() -> dict[str, tuple[str, str]]:
         "Admission.admit": Admission.admit,
         "ButtonState.from_match": ButtonState.from_match,
         "ResultButtons.page": ResultButtons.page,
+        "ResultButtons.soon": ResultButtons.soon,
+        "SearchService.result_now": SearchService.result_now,
         "ResultButtons.press": ResultButtons.press,
         "result_view": result_view,
         "result_embed": result_embed,
@@ -103,6 +105,7 @@ WATCH = _watch()
 """Functions whose cumulative time per interaction is reported (coroutines count a call per resume)."""
 BOT_WATCHED = {label for label, (path, _) in WATCH.items() if path.startswith(("bot/", "cogs/"))}
 HOT_SPOTS = (
+    "ResultButtons.soon",
     "ResultButtons.page",
     "result_view",
     "Photo.from_api",

