@@ -3,8 +3,8 @@
 With PostgreSQL (several processes), a search reads its server's settings from the database every time
 (one indexed row), so a change made on any process applies at once everywhere. With SQLite only this
 process writes the database (design decision 13), so they are read once and kept until a change made
-here forgets them (`RememberedSettings`): two reads in a worker thread were a third of a cached
-search's CPU time. The read is bounded: when the database is down or slow,
+here forgets them (`RememberedSettings`): two reads in a worker thread were a quarter of a cached
+search's busy time. The read is bounded: when the database is down or slow,
 the search goes on with the defaults (public results, the member's language, no blocklist) rather
 than fail; commands that change or show data refuse privately instead (`database_errors`).
 """
